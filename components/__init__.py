@@ -1,0 +1,1 @@
+"""One ComponentResource per element of the data pipeline."""

@@ -1,0 +1,211 @@
+"""The offline check: run the real program on a stack file under Pulumi's mocks, no cluster needed.
+
+    python -m pipeline.check --stack STACK [--out DIR] [--json] [--policy-config FILE]
+
+It validates ``Pulumi.<STACK>.yaml``, runs ``pipeline/`` exactly as the Pulumi CLI does, evaluates
+the policy pack on what the program registered (with ``policies/config/<STACK>.json`` unless told
+otherwise) and prints a summary. Exit 0: clean; 1: a mandatory policy failed; 2: invalid
+configuration or usage. Encrypted values of the stack file cannot be decrypted here: they become
+placeholders and are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import runpy
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.config import ConfigError
+from pipeline.offline import SECRET_PLACEHOLDER, ProgramRun, RecordedResource, run_program
+from policies.engine import PolicyConfigError, Resource, evaluate, load_pack_config, resolve
+from policies.pack import POLICIES
+from policies.report import ResourceRow, exit_code, render_json, render_text
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+USAGE_ERROR = 2
+
+
+class StackFileError(Exception):
+    """A stack file that is missing or not a Pulumi stack file."""
+
+
+def read_stack_file(path: Path, project: str) -> tuple[dict[str, str], list[str]]:
+    """The stack's config as the Pulumi CLI hands it to a program, and which keys are secret.
+
+    Scalars become strings and objects JSON text, as with the real engine; ``secure:`` values,
+    which only the stack's secrets provider can decrypt, become a placeholder.
+    """
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise StackFileError(f"no stack file {path.name} in {path.parent}") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path.name} is not valid YAML: {exc}") from None
+    entries = (document or {}).get("config") or {}
+    if not isinstance(entries, dict):
+        raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in entries.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        plain, is_secret = _without_secrets(value)
+        config[full_key] = _as_config_text(plain)
+        if is_secret:
+            secret_keys.append(full_key)
+    return config, secret_keys
+
+
+def _without_secrets(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        items = {key: _without_secrets(item) for key, item in value.items()}
+        return {key: plain for key, (plain, _) in items.items()}, any(
+            secret for _, secret in items.values()
+        )
+    if isinstance(value, list):
+        items = [_without_secrets(item) for item in value]
+        return [plain for plain, _ in items], any(secret for _, secret in items)
+    return value, False
+
+
+def _as_config_text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _project_name() -> str:
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    return document["name"]
+
+
+def _run_stack(stack: str, config: dict[str, str], secret_keys: list[str]) -> ProgramRun:
+    program_dir = str(PROJECT_DIR / "pipeline")
+    return run_program(
+        # Exactly what the Pulumi language host does with `main: pipeline/`.
+        lambda: runpy.run_path(program_dir, run_name="__main__"),
+        project=_project_name(),
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+    )
+
+
+def write_outputs(out: Path, run: ProgramRun) -> None:
+    """``k8s/`` one YAML file per Kubernetes object, ``cloud/`` one JSON file per cloud resource,
+    and ``resources.json`` with every resource's props as the policy pack sees them."""
+    for folder in ("k8s", "cloud"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        (out / folder).mkdir(parents=True)
+    for resource in run.resources:
+        if not resource.custom or resource.type.startswith("pulumi:providers:"):
+            continue
+        filename = _file_stem(resource)
+        if resource.type.startswith("kubernetes:"):
+            (out / "k8s" / f"{filename}.yaml").write_text(
+                yaml.safe_dump(_manifest(resource.props), sort_keys=False)
+            )
+        else:
+            (out / "cloud" / f"{filename}.json").write_text(
+                json.dumps(
+                    {"type": resource.type, "name": resource.name, "inputs": resource.props},
+                    indent=2,
+                )
+            )
+    (out / "resources.json").write_text(
+        json.dumps(
+            [
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "component": r.component,
+                    "props": r.props,
+                }
+                for r in run.resources
+            ],
+            indent=2,
+        )
+    )
+
+
+def _file_stem(resource: RecordedResource) -> str:
+    kind = resource.type.rsplit(":", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}-{resource.name}")
+
+
+def _manifest(props: dict[str, Any]) -> dict[str, Any]:
+    # apiVersion, kind and metadata first, as people write manifests.
+    head = ("apiVersion", "kind", "metadata")
+    return {
+        **{key: props[key] for key in head if key in props},
+        **{key: value for key, value in props.items() if key not in head},
+    }
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.check",
+        description="Run the program on a stack file under Pulumi's mocks and apply the policy "
+        "pack, without a cluster or a cloud account.",
+    )
+    parser.add_argument("--stack", default="dev", help="stack to check (default: dev)")
+    parser.add_argument("--out", type=Path, help="write manifests and resources.json to DIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy pack config (default: policies/config/<STACK>.json)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    stack_file = PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    policy_config = args.policy_config
+    if policy_config is None:
+        stack_policy_config = PROJECT_DIR / "policies" / "config" / f"{args.stack}.json"
+        # A stack without a policy config of its own is judged by the pack's defaults.
+        policy_config = stack_policy_config if stack_policy_config.exists() else None
+    try:
+        config, secret_keys = read_stack_file(stack_file, _project_name())
+        policies = resolve(POLICIES, load_pack_config(policy_config))
+        run = _run_stack(args.stack, config, secret_keys)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return USAGE_ERROR
+    except (StackFileError, PolicyConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+    violations = evaluate(
+        policies, [Resource(r.type, r.name, r.props, r.urn) for r in run.resources]
+    )
+    if args.out:
+        write_outputs(args.out, run)
+    rows = sorted(
+        (ResourceRow(r.type, r.name, r.component) for r in run.resources),
+        key=lambda row: (row.component or "", row.type, row.name),
+    )
+    enabled = sum(p.level != "disabled" for p in policies)
+    if args.json:
+        print(render_json(args.stack, rows, violations))
+    else:
+        print(render_text(args.stack, rows, violations, enabled))
+    return exit_code(violations)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Run the Pulumi program under the SDK's mock runtime and record what it registers.
+
+Used by the offline check and by the tests. Each run gets a fresh context (Pulumi keeps its
+runtime state in context variables) and a fresh event loop, so runs never see each other's
+resources, config or root stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET_PLACEHOLDER = "[secret]"
+# Pulumi's wire encoding of a secret value: {SIG_KEY: SECRET_SIG, "value": ...}.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    component: str | None
+    """Logical name of the nearest enclosing component; None for children of the stack."""
+    props: Mapping[str, Any]
+    """The resource's inputs in wire format (camelCase), secrets replaced by a placeholder."""
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    resources: list[RecordedResource]
+    outputs: Mapping[str, Any]
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        # A real engine returns the inputs (plus outputs) as state: so do we.
+        return (f"{args.name}-id" if args.custom else None), args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        raise NotImplementedError(f"the program made an unexpected call to {args.token}")
+
+
+class _RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also keeping each resource's parent and the stack outputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self._registered: list[tuple[Any, str]] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            with self._lock:
+                self._registered.append((request, response.urn))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if "pulumi:pulumi:Stack" in request.urn:
+            self.stack_outputs = _mask_secrets(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+    def recorded(self) -> list[RecordedResource]:
+        components = {urn: request.name for request, urn in self._registered if not request.custom}
+        return [
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                component=components.get(request.parent),
+                props=_mask_secrets(self.resources[urn].state),
+            )
+            for request, urn in self._registered
+        ]
+
+
+def _mask_secrets(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return SECRET_PLACEHOLDER
+        return {key: _mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(item) for item in value]
+    return value
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+) -> ProgramRun:
+    """Run ``program`` as a preview under mocks with ``config``; return what it registered.
+
+    Exceptions raised by the program (e.g. an invalid configuration) propagate unchanged.
+    """
+
+    def run() -> ProgramRun:
+        mocks = _Mocks()
+        monitor = _RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+        pulumi.runtime.test(program)()
+        return ProgramRun(monitor.recorded(), monitor.stack_outputs)
+
+    # The SDK makes its monitor calls on executor threads and gives each thread an event loop of
+    # its own. Handing the threads loops we own lets us close them all afterwards, instead of
+    # leaving them to the garbage collector at interpreter exit (which then reports errors).
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_thread_a_loop() -> None:
+        thread_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(thread_loop)
+        thread_loops.append(thread_loop)
+
+    executor = ThreadPoolExecutor(thread_name_prefix="pulumi-mocks", initializer=give_thread_a_loop)
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    try:
+        return contextvars.Context().run(run)
+    finally:
+        executor.shutdown(wait=True)
+        for thread_loop in thread_loops:
+            thread_loop.close()
+        asyncio.set_event_loop(None)
+        loop.close()
