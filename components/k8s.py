@@ -27,8 +27,9 @@ class CustomObject(pulumi.CustomResource):
 
     ``pulumi_kubernetes.apiextensions.CustomResource`` in Python only carries ``spec``, but e.g.
     VolumeSnapshotClass has ``driver`` and ``deletionPolicy`` at the top level and Stork's kinds
-    have ``policy`` or ``rules`` there. The provider treats any ``kubernetes:<group/version>:<Kind>``
-    type as a custom resource whose inputs are the whole object, which is what this registers.
+    have ``policy`` or ``rules`` there. The provider treats any
+    ``kubernetes:<group/version>:<Kind>`` type as a custom resource whose inputs are the whole
+    object, which is what this registers.
     """
 
     def __init__(

@@ -117,7 +117,10 @@ class PortworxStorage(pulumi.ComponentResource):
                 "metadata": self._metadata(name),
                 "spec": {
                     "replicaAntiAffinity": [
-                        {"enforcement": placement.enforcement, "topologyKey": placement.topology_key}
+                        {
+                            "enforcement": placement.enforcement,
+                            "topologyKey": placement.topology_key,
+                        }
                     ]
                 },
             },

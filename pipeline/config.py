@@ -131,8 +131,16 @@ EncryptionKeyName = Annotated[
 # All io_profile values Portworx accepts. Deprecated ones (db, sequential) are valid here and
 # flagged by the policy pack, which owns the judgement.
 IoProfile = Literal[
-    "auto", "db_remote", "random", "cms", "sync_shared", "none", "journal", "auto_journal",
-    "db", "sequential",
+    "auto",
+    "db_remote",
+    "random",
+    "cms",
+    "sync_shared",
+    "none",
+    "journal",
+    "auto_journal",
+    "db",
+    "sequential",
 ]
 
 
@@ -199,7 +207,9 @@ class EncryptionKeyConfig(_Model):
     @model_validator(mode="after")
     def _exactly_one_source(self) -> EncryptionKeyConfig:
         if (self.passphrase is None) == (self.existing_secret is None):
-            raise PydanticCustomError("config_rule", "set exactly one of passphrase, existingSecret")
+            raise PydanticCustomError(
+                "config_rule", "set exactly one of passphrase, existingSecret"
+            )
         return self
 
 
@@ -338,7 +348,7 @@ def _format_error(error: Mapping[str, Any]) -> str:
     if kind == "unknown_key":
         keys = ctx["keys"]
         if len(keys) == 1:
-            return f"{_path(loc + (keys[0],))}: unknown key (allowed here: {ctx['allowed']})"
+            return f"{_path((*loc, keys[0]))}: unknown key (allowed here: {ctx['allowed']})"
         listed = ", ".join(keys)
         return f"{_path(loc)}: unknown keys {listed} (allowed here: {ctx['allowed']})"
     if kind == "missing":

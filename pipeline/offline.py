@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,14 +61,14 @@ class _RecordingMonitor(MockMonitor):
         self._registered: list[tuple[Any, str]] = []
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             with self._lock:
                 self._registered.append((request, response.urn))
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if "pulumi:pulumi:Stack" in request.urn:
             self.stack_outputs = _mask_secrets(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)

@@ -9,8 +9,8 @@ when a pack is built, so it is imported only where the pack is.
 from __future__ import annotations
 
 import json
-from contextlib import suppress
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -125,7 +125,11 @@ def resolve(policies: Sequence[Policy], pack_config: Mapping[str, Any]) -> list[
             level = _level(policy.name, entry.get("enforcementLevel")) or level
         elif entry is not None:
             level = _level(policy.name, entry) or level
-        schema = {"type": "object", "properties": dict(policy.config), "additionalProperties": False}
+        schema = {
+            "type": "object",
+            "properties": dict(policy.config),
+            "additionalProperties": False,
+        }
         try:
             jsonschema.validate(given, schema)
         except jsonschema.ValidationError as exc:
@@ -162,30 +166,28 @@ def evaluate(
     for resource in resources:
         by_type.setdefault(resource.type, []).append(resource)
     for item in resolved:
-        policy, level = item.policy, item.level
-        if level == "disabled":
+        if item.level == "disabled":
             continue
+        policy = item.policy
+        record = _recorder(violations, policy.name, item.level)
         if isinstance(policy, ResourcePolicy):
             for resource_type in sorted(policy.resource_types):
                 for resource in by_type.get(resource_type, ()):
                     with suppress(*unknown_errors):
                         policy.check(
-                            resource,
-                            item.settings,
-                            lambda message, r=resource: violations.append(
-                                Violation(policy.name, level, r.name, message)
-                            ),
+                            resource, item.settings, lambda msg, r=resource, rec=record: rec(msg, r)
                         )
         else:
             with suppress(*unknown_errors):
-                policy.check(
-                    resources,
-                    item.settings,
-                    lambda message, r: violations.append(
-                        Violation(policy.name, level, r.name, message)
-                    ),
-                )
+                policy.check(resources, item.settings, record)
     return violations
+
+
+def _recorder(violations: list[Violation], policy: str, level: Level) -> ReportStack:
+    def record(message: str, resource: Resource) -> None:
+        violations.append(Violation(policy, level, resource.name, message))
+
+    return record
 
 
 def to_pulumi_policy(policy: Policy) -> Any:
@@ -226,4 +228,3 @@ def to_pulumi_policy(policy: Policy) -> Any:
         enforcement_level=level,
         config_schema=schema,
     )
-

@@ -17,8 +17,18 @@ STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
 MAX_REPL = 3
 IO_PROFILES = frozenset(
-    {"auto", "db_remote", "random", "cms", "sync_shared", "none", "journal", "auto_journal",
-     "db", "sequential"}
+    {
+        "auto",
+        "db_remote",
+        "random",
+        "cms",
+        "sync_shared",
+        "none",
+        "journal",
+        "auto_journal",
+        "db",
+        "sequential",
+    }
 )
 DEPRECATED_IO_PROFILES = frozenset({"db", "sequential"})
 IO_PRIORITIES = frozenset({"high", "medium", "low"})
@@ -54,7 +64,9 @@ def _repl(resource: Resource) -> int | None:
 # --- StorageClass and VolumeSnapshotClass rules ---------------------------------------------
 
 
-def check_csi_driver(resource: Resource, _settings: Mapping[str, Any], report: ReportResource) -> None:
+def check_csi_driver(
+    resource: Resource, _settings: Mapping[str, Any], report: ReportResource
+) -> None:
     field = "provisioner" if resource.type == STORAGE_CLASS else "driver"
     value = resource.props.get(field)
     if value != PORTWORX_CSI:
@@ -64,11 +76,13 @@ def check_csi_driver(resource: Resource, _settings: Mapping[str, Any], report: R
         )
 
 
-def check_replication(resource: Resource, settings: Mapping[str, Any], report: ReportResource) -> None:
+def check_replication(
+    resource: Resource, settings: Mapping[str, Any], report: ReportResource
+) -> None:
     if not _is_portworx(resource):
         return
     role = _role(resource)
-    minimum = settings["roleMinimums"].get(role, settings["minimum"]) if role else settings["minimum"]
+    minimum = settings["roleMinimums"].get(role, settings["minimum"])
     raw = _parameters(resource).get("repl")
     repl = _repl(resource)
     if raw is None:
@@ -83,12 +97,16 @@ def check_replication(resource: Resource, settings: Mapping[str, Any], report: R
         )
 
 
-def check_encryption(resource: Resource, _settings: Mapping[str, Any], report: ReportResource) -> None:
+def check_encryption(
+    resource: Resource, _settings: Mapping[str, Any], report: ReportResource
+) -> None:
     if _is_portworx(resource) and _parameters(resource).get("secure") != "true":
         report(f'{_describe(resource)} does not encrypt its volumes; set parameter secure: "true"')
 
 
-def check_expansion(resource: Resource, _settings: Mapping[str, Any], report: ReportResource) -> None:
+def check_expansion(
+    resource: Resource, _settings: Mapping[str, Any], report: ReportResource
+) -> None:
     if resource.props.get("allowVolumeExpansion") is not True:
         report(
             f"{_describe(resource)} does not allow volume expansion; set allowVolumeExpansion: "
@@ -116,7 +134,9 @@ def check_retain(resource: Resource, settings: Mapping[str, Any], report: Report
         )
 
 
-def check_io_settings(resource: Resource, settings: Mapping[str, Any], report: ReportResource) -> None:
+def check_io_settings(
+    resource: Resource, settings: Mapping[str, Any], report: ReportResource
+) -> None:
     if not _is_portworx(resource):
         return
     parameters = _parameters(resource)
@@ -169,8 +189,9 @@ def _pvc_spec_class(spec: Mapping[str, Any], metadata: Mapping[str, Any]) -> str
 
 
 def _pvc_references(props: Mapping[str, Any]) -> Iterable[ClassReference]:
-    yield "spec.storageClassName", _pvc_spec_class(
-        props.get("spec") or {}, props.get("metadata") or {}
+    yield (
+        "spec.storageClassName",
+        _pvc_spec_class(props.get("spec") or {}, props.get("metadata") or {}),
     )
 
 
