@@ -1,6 +1,7 @@
 """The offline check: run the real program on a stack file under Pulumi's mocks, no cluster needed.
 
     python -m pipeline.check --stack STACK [--out DIR] [--json] [--policy-config FILE]
+                             [--stack-file FILE]
 
 It validates ``Pulumi.<STACK>.yaml``, runs ``pipeline/`` exactly as the Pulumi CLI does, evaluates
 the policy pack on what the program registered (with ``policies/config/<STACK>.json`` unless told
@@ -160,6 +161,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "pack, without a cluster or a cloud account.",
     )
     parser.add_argument("--stack", default="dev", help="stack to check (default: dev)")
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        help="check this file as the stack's config (default: Pulumi.<STACK>.yaml)",
+    )
     parser.add_argument("--out", type=Path, help="write manifests and resources.json to DIR")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
@@ -172,7 +178,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    stack_file = PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    stack_file = args.stack_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     policy_config = args.policy_config
     if policy_config is None:
         stack_policy_config = PROJECT_DIR / "policies" / "config" / f"{args.stack}.json"

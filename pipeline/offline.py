@@ -35,6 +35,10 @@ class RecordedResource:
     """Logical name of the nearest enclosing component; None for children of the stack."""
     props: Mapping[str, Any]
     """The resource's inputs in wire format (camelCase), secrets replaced by a placeholder."""
+    retain_on_delete: bool
+    """Whether ``pulumi destroy`` leaves the object in place."""
+    dependencies: tuple[str, ...]
+    """URNs the resource explicitly depends on."""
 
 
 @dataclass(frozen=True)
@@ -83,19 +87,31 @@ class _RecordingMonitor(MockMonitor):
                 custom=bool(request.custom),
                 component=components.get(request.parent),
                 props=_mask_secrets(self.resources[urn].state),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=tuple(request.dependencies),
             )
             for request, urn in self._registered
         ]
 
 
-def _mask_secrets(value: Any) -> Any:
+def _mask_secrets(value: Any, secret: bool = False) -> Any:
+    """Replace every secret scalar by the placeholder, keeping the shape (and keys) around it."""
     if isinstance(value, Mapping):
         if value.get(_SIG_KEY) == _SECRET_SIG:
-            return SECRET_PLACEHOLDER
-        return {key: _mask_secrets(item) for key, item in value.items()}
+            return _mask_secrets(value.get("value"), secret=True)
+        return {key: _mask_secrets(item, secret) for key, item in value.items()}
     if isinstance(value, list):
-        return [_mask_secrets(item) for item in value]
-    return value
+        return [_mask_secrets(item, secret) for item in value]
+    return SECRET_PLACEHOLDER if secret else value
+
+
+def _discarding_result(program: Callable[[], Any]) -> Callable[[], None]:
+    # The test wrapper walks whatever the program returns as if it were an Output, and runpy
+    # returns the module's globals.
+    def run() -> None:
+        program()
+
+    return run
 
 
 def run_program(
@@ -116,7 +132,7 @@ def run_program(
         monitor = _RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-        pulumi.runtime.test(program)()
+        pulumi.runtime.test(_discarding_result(program))()
         return ProgramRun(monitor.recorded(), monitor.stack_outputs)
 
     # The SDK makes its monitor calls on executor threads and gives each thread an event loop of

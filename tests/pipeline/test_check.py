@@ -1,0 +1,150 @@
+"""The offline check as a user runs it: summary, JSON, files, exit codes, secrets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import check
+from tests.conftest import PROJECT_DIR, STACKS
+
+
+def write_stack(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "Pulumi.candidate.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+def committed_stack_config(stack: str) -> dict:
+    return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.check", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=False,
+    )
+
+
+def test_dev_summary_lists_components_and_policy_results():
+    result = run_cli()  # the embedded default: the dev stack
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Stack dev: ")
+    assert "  storage" in lines
+    assert "  clickstream" in lines
+    assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "2"] for line in lines)
+    assert "Policies: 8 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert lines[-1] == "Result: passed"
+
+
+def test_prod_json_lists_storage_with_zero_violations(capsys):
+    assert check.main(["--stack", "prod", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["stack"] == "prod"
+    assert document["violations"] == []
+    kinds = [r["type"].rsplit(":", 1)[-1] for r in document["resources"] if r["component"] == "storage"]
+    assert kinds.count("StorageClass") == 4
+    assert kinds.count("VolumePlacementStrategy") == 1
+    assert kinds.count("VolumeSnapshotClass") == 2
+    assert all(set(r) == {"type", "name", "component"} for r in document["resources"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_committed_stack_passes(stack, capsys):
+    assert check.main(["--stack", stack]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Result: passed"
+
+
+def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
+    out = stack_outputs["prod"]
+    resources = json.loads((out / "resources.json").read_text())
+    kubernetes_objects = [
+        r for r in resources if r["type"].startswith("kubernetes:") and "providers" not in r["type"]
+    ]
+    manifests = sorted((out / "k8s").glob("*.yaml"))
+    assert len(manifests) == len(kubernetes_objects)
+    for manifest in manifests:
+        documents = list(yaml.safe_load_all(manifest.read_text()))
+        assert len(documents) == 1
+        assert {"apiVersion", "kind", "metadata"} <= documents[0].keys()
+    assert list((out / "cloud").iterdir()) == []  # no cloud resources yet
+    assert {"type", "name", "component", "props"} == set(resources[0])
+
+
+def test_repl_out_of_range_exits_2_naming_the_key(tmp_path):
+    config = committed_stack_config("dev")
+    config["data-pipeline:storage"]["classes"]["db"]["repl"] = 5
+    result = run_cli("--stack", "dev", "--stack-file", str(write_stack(tmp_path, config)))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: data-pipeline:storage.classes.db.repl: 5 is not allowed (1..3)\n"
+
+
+def test_prod_class_without_encryption_exits_1_naming_the_policy(tmp_path, capsys):
+    config = committed_stack_config("prod")
+    config["data-pipeline:storage"]["classes"]["replicated"]["secure"] = False
+    stack_file = write_stack(tmp_path, config)
+    assert check.main(["--stack", "prod", "--stack-file", str(stack_file), "--json"]) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    assert [(v["policy"], v["level"], v["resource"]) for v in violations] == [
+        ("portworx-encryption", "mandatory", "storage-replicated")
+    ]
+
+
+def test_dev_reports_missing_encryption_as_advisory_only(tmp_path, capsys):
+    config = committed_stack_config("dev")
+    config["data-pipeline:storage"]["classes"]["db"]["secure"] = False
+    stack_file = write_stack(tmp_path, config)
+    assert check.main(["--stack", "dev", "--stack-file", str(stack_file)]) == 0
+    out = capsys.readouterr().out
+    assert "[advisory] portworx-encryption on storage-db:" in out
+    assert out.splitlines()[-1] == "Result: passed"
+
+
+def test_missing_stack_file_exits_2(capsys):
+    assert check.main(["--stack", "nosuch"]) == 2
+    assert capsys.readouterr().err == f"error: no stack file Pulumi.nosuch.yaml in {PROJECT_DIR}\n"
+
+
+def test_unknown_policy_in_policy_config_exits_2(tmp_path, capsys):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"all": "mandatory", "portworx-encrypton": "advisory"}))
+    assert check.main(["--stack", "dev", "--policy-config", str(config)]) == 2
+    assert capsys.readouterr().err == "error: unknown policies in config: portworx-encrypton\n"
+
+
+def test_bad_policy_setting_exits_2(tmp_path, capsys):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"portworx-replication": {"minimum": 7}}))
+    assert check.main(["--stack", "dev", "--policy-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: portworx-replication.minimum: 7 is greater than the maximum of 3\n"
+
+
+def test_usage_error_exits_2():
+    assert run_cli("--no-such-flag").returncode == 2
+
+
+def test_encrypted_stack_values_become_placeholders_and_are_never_printed(tmp_path):
+    ciphertext = "v1:bm90LWEtcmVhbC1zZWNyZXQ=:c2VjcmV0LXNob3VsZC1uZXZlci1wcmludA=="
+    config = committed_stack_config("dev")
+    config["data-pipeline:storage"]["encryptionKeys"] = {"db": {"passphrase": {"secure": ciphertext}}}
+    config["data-pipeline:storage"]["classes"]["db"]["encryptionKey"] = "db"
+    stack_file = write_stack(tmp_path, config)
+    out = tmp_path / "out"
+    result = run_cli("--stack-file", str(stack_file), "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    written = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert ciphertext not in result.stdout + result.stderr + written
+    secret = yaml.safe_load((out / "k8s" / "Secret-storage-db-passphrase.yaml").read_text())
+    assert secret["stringData"] == {"passphrase": "[secret]"}

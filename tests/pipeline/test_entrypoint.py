@@ -1,0 +1,95 @@
+"""Both entry points load the way the Pulumi CLI runs them: runpy on a folder, from any cwd.
+
+``runpy.run_path("pipeline/")`` and ``python -m pulumi.policy ... policies/`` put only that
+folder on sys.path, so imports must resolve through the installed project. These tests run in a
+subprocess whose working directory is elsewhere and whose sys.path holds no checkout.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import MINIMAL_CONFIG, PROJECT_DIR
+
+
+def run_elsewhere(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": "1"},
+    )
+
+
+def test_program_runs_with_runpy_from_another_directory(tmp_path):
+    config = {f"data-pipeline:{k}": json.dumps(v) for k, v in MINIMAL_CONFIG.items()}
+    config["data-pipeline:environment"] = "dev"
+    result = run_elsewhere(
+        f"""
+        import json, runpy, sys
+        assert not any(p and {str(PROJECT_DIR)!r} == p for p in sys.path), sys.path
+        from pipeline.offline import run_program
+        run = run_program(
+            lambda: runpy.run_path({str(PROJECT_DIR / "pipeline")!r}, run_name="__main__"),
+            project="data-pipeline", stack="dev", config={config!r},
+        )
+        print(json.dumps(sorted(r.type for r in run.resources if r.custom)))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    types = json.loads(result.stdout)
+    assert "kubernetes:storage.k8s.io/v1:StorageClass" in types
+    assert "kubernetes:core/v1:Namespace" in types
+
+
+def _imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            modules.append(node.module)
+        elif isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+    return modules
+
+
+def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
+    pack_dir = PROJECT_DIR / "policies"
+    modules = _imported_modules(pack_dir / "__main__.py")
+    assert "policies.pack" in modules
+    result = run_elsewhere(
+        f"""
+        import importlib, runpy, sys
+        sys.path.insert(0, {str(pack_dir)!r})  # what runpy.run_path does for the pack folder
+        for module in {modules!r}:
+            importlib.import_module(module)
+        # Run the pack itself with PolicyPack captured: the real one serves gRPC forever.
+        import pulumi_policy
+        built = []
+        pulumi_policy.PolicyPack = lambda **kwargs: built.append(kwargs)
+        runpy.run_path({str(pack_dir)!r}, run_name="__main__")
+        (pack,) = built
+        print(pack["name"], " ".join(p.name for p in pack["policies"]))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    name, *policies = result.stdout.split()
+    assert name == "data-pipeline-storage"
+    assert policies == [
+        "portworx-csi-driver",
+        "portworx-replication",
+        "portworx-encryption",
+        "storage-volume-expansion",
+        "storage-reclaim-retain",
+        "portworx-io-settings",
+        "portworx-io-profile-current",
+        "storage-approved-classes",
+    ]
