@@ -59,8 +59,9 @@ class _Mocks(pulumi.runtime.Mocks):
 class _RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, also keeping each resource's parent and the stack outputs."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks, reveal_secrets: bool) -> None:
         super().__init__(mocks)
+        self._mask = _unwrap_secrets if reveal_secrets else _mask_secrets
         self._lock = threading.Lock()
         self._registered: list[tuple[Any, str]] = []
         self.stack_outputs: dict[str, Any] = {}
@@ -73,8 +74,8 @@ class _RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        if "pulumi:pulumi:Stack" in request.urn:
-            self.stack_outputs = _mask_secrets(rpc.deserialize_properties(request.outputs))
+        if _urn_type(request.urn) == "pulumi:pulumi:Stack":
+            self.stack_outputs = self._mask(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
     def recorded(self) -> list[RecordedResource]:
@@ -86,12 +87,27 @@ class _RecordingMonitor(MockMonitor):
                 name=request.name,
                 custom=bool(request.custom),
                 component=components.get(request.parent),
-                props=_mask_secrets(self.resources[urn].state),
+                props=self._mask(self.resources[urn].state),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=tuple(request.dependencies),
             )
             for request, urn in self._registered
         ]
+
+
+def _urn_type(urn: str) -> str:
+    # urn:pulumi:<stack>::<project>::<parent types$>type::<name>
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
 
 
 def _mask_secrets(value: Any, secret: bool = False) -> Any:
@@ -105,11 +121,16 @@ def _mask_secrets(value: Any, secret: bool = False) -> Any:
     return SECRET_PLACEHOLDER if secret else value
 
 
-def _discarding_result(program: Callable[[], Any]) -> Callable[[], None]:
-    # The test wrapper walks whatever the program returns as if it were an Output, and runpy
-    # returns the module's globals.
+def _as_stack_program(program: Callable[[], Any]) -> Callable[[], None]:
     def run() -> None:
+        # What program returns is dropped: the test wrapper would walk it as an Output, and
+        # runpy returns the module's globals.
         program()
+        # Under mocks the root stack registered its (then empty) outputs when it was created;
+        # register them again, as the engine does at the end of a real run, so that the
+        # exports reach the monitor.
+        root = pulumi.runtime.get_root_resource()
+        root.register_outputs(root.outputs)
 
     return run
 
@@ -121,18 +142,21 @@ def run_program(
     stack: str,
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
+    reveal_secrets: bool = False,
 ) -> ProgramRun:
     """Run ``program`` as a preview under mocks with ``config``; return what it registered.
 
-    Exceptions raised by the program (e.g. an invalid configuration) propagate unchanged.
+    Secret values are replaced by a placeholder unless ``reveal_secrets`` (for tests that must
+    see what a secret carries). Exceptions raised by the program (e.g. an invalid configuration)
+    propagate unchanged.
     """
 
     def run() -> ProgramRun:
         mocks = _Mocks()
-        monitor = _RecordingMonitor(mocks)
+        monitor = _RecordingMonitor(mocks, reveal_secrets)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-        pulumi.runtime.test(_discarding_result(program))()
+        pulumi.runtime.test(_as_stack_program(program))()
         return ProgramRun(monitor.recorded(), monitor.stack_outputs)
 
     # The SDK makes its monitor calls on executor threads and gives each thread an event loop of

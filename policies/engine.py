@@ -162,17 +162,14 @@ def evaluate(
     skipped for that resource, as ``pulumi preview`` does.
     """
     violations: list[Violation] = []
-    by_type: dict[str, list[Resource]] = {}
-    for resource in resources:
-        by_type.setdefault(resource.type, []).append(resource)
     for item in resolved:
         if item.level == "disabled":
             continue
         policy = item.policy
         record = _recorder(violations, policy.name, item.level)
         if isinstance(policy, ResourcePolicy):
-            for resource_type in sorted(policy.resource_types):
-                for resource in by_type.get(resource_type, ()):
+            for resource in resources:
+                if resource.type in policy.resource_types:
                     with suppress(*unknown_errors):
                         policy.check(
                             resource, item.settings, lambda msg, r=resource, rec=record: rec(msg, r)

@@ -83,16 +83,17 @@ def check_replication(
         return
     role = _role(resource)
     minimum = settings["roleMinimums"].get(role, settings["minimum"])
+    allowed = str(MAX_REPL) if minimum == MAX_REPL else f"{minimum}..{MAX_REPL}"
     raw = _parameters(resource).get("repl")
     repl = _repl(resource)
     if raw is None:
         report(
             f"{_describe(resource)} sets no repl, so Portworx keeps a single copy; "
-            f"set repl to {minimum}..{MAX_REPL}"
+            f"set repl to {allowed}"
         )
     elif repl is None or not minimum <= repl <= MAX_REPL:
         report(
-            f"{_describe(resource)} has repl {raw!r}; allowed: {minimum}..{MAX_REPL}"
+            f"{_describe(resource)} has repl {raw!r}; allowed: {allowed}"
             + (f" for role {role}" if role else "")
         )
 

@@ -34,7 +34,10 @@ def minimal_config(**changes: Any) -> dict[str, Any]:
 
 
 def run_with_config(
-    raw: dict[str, Any], stack: str = "test", secret_keys: tuple[str, ...] = ()
+    raw: dict[str, Any],
+    stack: str = "test",
+    secret_keys: tuple[str, ...] = (),
+    reveal_secrets: bool = False,
 ) -> ProgramRun:
     """Run ``pipeline/`` as the Pulumi CLI does, with ``raw`` as the data-pipeline: keys."""
     config = {
@@ -48,6 +51,7 @@ def run_with_config(
         stack=stack,
         config=config,
         secret_keys=[f"data-pipeline:{key}" for key in secret_keys],
+        reveal_secrets=reveal_secrets,
     )
 
 

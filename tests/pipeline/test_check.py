@@ -52,7 +52,9 @@ def test_prod_json_lists_storage_with_zero_violations(capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "prod"
     assert document["violations"] == []
-    kinds = [r["type"].rsplit(":", 1)[-1] for r in document["resources"] if r["component"] == "storage"]
+    kinds = [
+        r["type"].rsplit(":", 1)[-1] for r in document["resources"] if r["component"] == "storage"
+    ]
     assert kinds.count("StorageClass") == 4
     assert kinds.count("VolumePlacementStrategy") == 1
     assert kinds.count("VolumeSnapshotClass") == 2
@@ -87,7 +89,9 @@ def test_repl_out_of_range_exits_2_naming_the_key(tmp_path):
     result = run_cli("--stack", "dev", "--stack-file", str(write_stack(tmp_path, config)))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == "error: data-pipeline:storage.classes.db.repl: 5 is not allowed (1..3)\n"
+    assert (
+        result.stderr == "error: data-pipeline:storage.classes.db.repl: 5 is not allowed (1..3)\n"
+    )
 
 
 def test_prod_class_without_encryption_exits_1_naming_the_policy(tmp_path, capsys):
@@ -138,7 +142,9 @@ def test_usage_error_exits_2():
 def test_encrypted_stack_values_become_placeholders_and_are_never_printed(tmp_path):
     ciphertext = "v1:bm90LWEtcmVhbC1zZWNyZXQ=:c2VjcmV0LXNob3VsZC1uZXZlci1wcmludA=="
     config = committed_stack_config("dev")
-    config["data-pipeline:storage"]["encryptionKeys"] = {"db": {"passphrase": {"secure": ciphertext}}}
+    config["data-pipeline:storage"]["encryptionKeys"] = {
+        "db": {"passphrase": {"secure": ciphertext}}
+    }
     config["data-pipeline:storage"]["classes"]["db"]["encryptionKey"] = "db"
     stack_file = write_stack(tmp_path, config)
     out = tmp_path / "out"

@@ -93,8 +93,7 @@ def test_unset_repl_defaults_to_three_copies():
             minimal_config(
                 storage={"classes": {"db": {}}, "encryptionKeys": {"k": {"namespace": "px"}}}
             ),
-            "data-pipeline:storage.encryptionKeys.k: set exactly one of passphrase, "
-            "existingSecret",
+            "data-pipeline:storage.encryptionKeys.k: set exactly one of passphrase, existingSecret",
         ),
         (
             minimal_config(storage={"classes": {"db": {}}, "placement": {"enforcement": "hard"}}),
@@ -117,9 +116,7 @@ def test_bad_value_gives_one_exact_message(raw, message):
 
 
 def test_every_bad_value_is_reported_at_once():
-    raw = minimal_config(
-        environment="qa", storage={"classes": {"db": {"repl": 0, "fs": "btrfs"}}}
-    )
+    raw = minimal_config(environment="qa", storage={"classes": {"db": {"repl": 0, "fs": "btrfs"}}})
     assert error_of(raw).splitlines() == [
         "data-pipeline:environment: \"qa\" is not allowed (one of 'dev', 'staging' or 'prod')",
         "data-pipeline:storage.classes.db.repl: 0 is not allowed (1..3)",

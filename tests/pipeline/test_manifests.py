@@ -1,0 +1,101 @@
+"""Every object the program emits is valid: Kubernetes kinds against the OpenAPI schema of the
+oldest supported release (strict: no undeclared field), custom resources against their CRDs."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import STACKS, minimal_config, run_with_config
+from tests.schemas import NoSchema, validate_builtin, validate_custom
+
+# Every feature at once, so that no optional object escapes validation.
+KITCHEN_SINK = minimal_config(
+    storage={
+        "classes": {
+            "db": {"repl": 3, "encryptionKey": "created", "ioProfile": "db_remote"},
+            "shared": {"sharedv4": True, "encryptionKey": "synced", "nodiscard": True},
+            "scratch": {"repl": 1, "reclaimPolicy": "Delete", "zoneSpread": False},
+        },
+        "encryptionKeys": {
+            "created": {"passphrase": "not-a-real-passphrase"},
+            "synced": {"existingSecret": {"name": "vault-key", "key": "pw"}},
+        },
+        "placement": {"zoneSpread": True},
+        "snapshots": {"cloud": {"enabled": True, "credentialId": "s3"}},
+    },
+    pipelines={
+        "a": {"storage": {"db": "1Gi", "shared": "2Gi"}},
+        "b": {"storage": {"scratch": "3Gi"}},
+    },
+)
+
+
+def kitchen_sink_manifests() -> list[dict]:
+    run = run_with_config(KITCHEN_SINK, secret_keys=("storage",))
+    return [
+        dict(r.props)
+        for r in run.resources
+        if r.custom and r.type.startswith("kubernetes:") and "providers" not in r.type
+    ]
+
+
+def stack_manifests(folder) -> list[dict]:
+    return [yaml.safe_load(path.read_text()) for path in sorted((folder / "k8s").glob("*.yaml"))]
+
+
+@pytest.fixture(scope="module")
+def manifests_by_schema(stack_outputs) -> dict[str, list[dict]]:
+    """All manifests, each validated once against Kubernetes; the rest are custom resources."""
+    validated: dict[str, list[dict]] = {"builtin": [], "custom": []}
+    manifests = kitchen_sink_manifests()
+    for stack in STACKS:
+        manifests += stack_manifests(stack_outputs[stack])
+    for manifest in manifests:
+        validated["builtin" if validate_builtin(manifest) else "custom"].append(manifest)
+    return validated
+
+
+def test_builtin_kinds_are_valid_in_the_oldest_supported_kubernetes(manifests_by_schema):
+    kinds = {m["kind"] for m in manifests_by_schema["builtin"]}
+    assert kinds == {
+        "StorageClass",
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "Secret",
+    }
+
+
+def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds_dir):
+    custom = manifests_by_schema["custom"]
+    assert {m["kind"] for m in custom} == {"VolumePlacementStrategy", "VolumeSnapshotClass"}
+    for manifest in custom:
+        validate_custom(manifest, crds_dir)
+
+
+def test_the_validators_reject_what_a_cluster_would_prune_or_refuse(crds_dir):
+    # The checks above are only worth something if they can fail.
+    bad_class = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "x"},
+        "provisioner": "pxd.portworx.com",
+        "storageClassName": "misplaced",
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        validate_builtin(bad_class)
+    misspelt = {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshotClass",
+        "metadata": {"name": "x"},
+        "driver": "pxd.portworx.com",
+        "deletionPolicy": "Retain",
+        "parameter": {},
+    }
+    with pytest.raises(jsonschema.ValidationError, match="parameter"):
+        validate_custom(misspelt, crds_dir)
+    with pytest.raises(NoSchema):
+        validate_custom({**misspelt, "apiVersion": "snapshot.storage.k8s.io/v1beta1"}, crds_dir)

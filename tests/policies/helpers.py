@@ -1,0 +1,144 @@
+"""Build resources and run single policies, both through our engine and through pulumi_policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from policies.engine import Resource, ResourcePolicy, evaluate, resolve, to_pulumi_policy
+from policies.pack import POLICIES
+from policies.storage import PVC, SNAPSHOT_CLASS, STATEFUL_SET, STORAGE_CLASS
+
+GOOD_PARAMETERS = {
+    "repl": "3",
+    "secure": "true",
+    "io_profile": "auto",
+    "priority_io": "high",
+    "fs": "ext4",
+}
+
+
+def storage_class(
+    name: str = "px-prod-db-0a1b2c3d", role: str | None = "db", **changes: Any
+) -> Resource:
+    props: dict[str, Any] = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": name,
+            "labels": {"data-pipeline.io/storage-role": role} if role else {},
+        },
+        "provisioner": "pxd.portworx.com",
+        "parameters": dict(GOOD_PARAMETERS),
+        "reclaimPolicy": "Retain",
+        "allowVolumeExpansion": True,
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
+    for key, value in changes.items():
+        if key == "parameters":
+            props["parameters"] = {
+                k: v for k, v in {**props["parameters"], **value}.items() if v is not None
+            }
+        elif value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return Resource(STORAGE_CLASS, f"storage-{role or 'x'}", props, f"urn:{name}")
+
+
+def snapshot_class(**changes: Any) -> Resource:
+    props = {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshotClass",
+        "metadata": {"name": "px-prod-local-snapshots"},
+        "driver": "pxd.portworx.com",
+        "deletionPolicy": "Retain",
+        "parameters": {"csi.openstorage.org/snapshot-type": "local"},
+        **changes,
+    }
+    return Resource(SNAPSHOT_CLASS, "storage-local-snapshots", props, "urn:snap")
+
+
+def pvc(name: str = "data", class_name: str | None = "px-prod-db-0a1b2c3d") -> Resource:
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
+    if class_name is not None:
+        spec["storageClassName"] = class_name
+    props = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+    return Resource(PVC, name, props, f"urn:pvc:{name}")
+
+
+def stateful_set(*class_names: str | None) -> Resource:
+    templates = []
+    for index, class_name in enumerate(class_names):
+        spec = {"accessModes": ["ReadWriteOnce"]}
+        if class_name is not None:
+            spec["storageClassName"] = class_name
+        templates.append({"metadata": {"name": f"data-{index}"}, "spec": spec})
+    props = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "broker"},
+        "spec": {"serviceName": "broker", "volumeClaimTemplates": templates},
+    }
+    return Resource(STATEFUL_SET, "broker", props, "urn:sts")
+
+
+def policy_named(name: str):
+    return next(p for p in POLICIES if p.name == name)
+
+
+def messages(name: str, resources: list[Resource], settings: dict | None = None) -> list[str]:
+    """Violations of one policy, through the engine the check and the evaluator use."""
+    resolved = [r for r in resolve(POLICIES, {name: settings or {}}) if r.policy.name == name]
+    return [v.message for v in evaluate(resolved, resources)]
+
+
+def pulumi_messages(
+    name: str, resources: list[Resource], settings: dict | None = None
+) -> list[str]:
+    """Violations of one policy, through the pulumi_policy object the pack registers."""
+    policy = policy_named(name)
+    built = to_pulumi_policy(policy)
+    reported: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append(message)
+
+    if isinstance(policy, ResourcePolicy):
+        for resource in resources:
+            args = ResourceValidationArgs(
+                resource.type,
+                resource.props,
+                resource.urn,
+                resource.name,
+                _options(),
+                None,
+                settings or {},
+            )
+            built.validate(args, report)
+    else:
+        policy_resources = [
+            PolicyResource(r.type, r.props, r.urn, r.name, _options(), None, None, [], {})
+            for r in resources
+        ]
+        built.validate(StackValidationArgs(policy_resources, settings or {}), report)
+    return reported
+
+
+def _options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
