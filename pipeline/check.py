@@ -31,6 +31,8 @@ from policies.pack import POLICIES
 from policies.report import ResourceRow, exit_code, render_json, render_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# libyaml when PyYAML was built with it: the same output, several times faster.
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 USAGE_ERROR = 2
 
 
@@ -115,7 +117,7 @@ def write_outputs(out: Path, run: ProgramRun) -> None:
         filename = _file_stem(resource)
         if resource.type.startswith("kubernetes:"):
             (out / "k8s" / f"{filename}.yaml").write_text(
-                yaml.safe_dump(_manifest(resource.props), sort_keys=False)
+                yaml.dump(_manifest(resource.props), Dumper=_YAML_DUMPER, sort_keys=False)
             )
         else:
             (out / "cloud" / f"{filename}.json").write_text(

@@ -84,6 +84,11 @@ def settings(policy: Policy, given: Mapping[str, Any]) -> dict[str, Any]:
     return {**defaults, **given}
 
 
+def settings_schema(policy: Policy) -> dict[str, Any]:
+    """The JSON schema of a policy's settings, as Pulumi checks a pack config against it."""
+    return {"type": "object", "properties": dict(policy.config), "additionalProperties": False}
+
+
 def load_pack_config(path: Path | None) -> dict[str, Any]:
     """Read a ``--policy-pack-config`` file: ``{"all": level, "<policy>": level | {...}}``."""
     if path is None:
@@ -125,13 +130,11 @@ def resolve(policies: Sequence[Policy], pack_config: Mapping[str, Any]) -> list[
             level = _level(policy.name, entry.get("enforcementLevel")) or level
         elif entry is not None:
             level = _level(policy.name, entry) or level
-        schema = {
-            "type": "object",
-            "properties": dict(policy.config),
-            "additionalProperties": False,
-        }
+        # The schemas are fixed (and checked against the metaschema by the tests), so they are
+        # not re-checked here as jsonschema.validate would on every call.
+        validator = jsonschema.Draft7Validator(settings_schema(policy))
         try:
-            jsonschema.validate(given, schema)
+            validator.validate(given)
         except jsonschema.ValidationError as exc:
             where = ".".join(str(p) for p in exc.absolute_path)
             raise PolicyConfigError(

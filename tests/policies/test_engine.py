@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policies.engine import PolicyConfigError, load_pack_config, resolve
+from policies.engine import PolicyConfigError, load_pack_config, resolve, settings_schema
 from policies.pack import POLICIES
 
 
@@ -63,6 +63,13 @@ def test_bad_pack_config_is_rejected_with_its_path(config, message):
     with pytest.raises(PolicyConfigError) as caught:
         resolve(POLICIES, config)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_settings_schemas_are_valid_json_schema(policy):
+    import jsonschema
+
+    jsonschema.Draft7Validator.check_schema(settings_schema(policy))
 
 
 def test_committed_stack_configs_are_valid():
