@@ -2,11 +2,16 @@
 # Both create .venv (the virtualenv Pulumi.yaml and policies/PulumiPolicy.yaml name) on first use.
 
 PYTHON ?= python3
+PULUMI ?= pulumi
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+POLICY_ARGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: check test lint clean
+.PHONY: install check test lint preview up clean
+
+## install: create .venv and install the project with its test tools
+install: $(VENV)/.installed
 
 # Reinstall whenever the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -16,16 +21,29 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 ## check: offline check of a stack (default dev): no cluster or cloud account needed
-check: $(VENV)/.installed
+check: install
 	$(PY) -m pipeline.check --stack $(STACK)
 
 ## test: lint, then the whole test suite
-test: $(VENV)/.installed lint
+test: install lint
 	$(PY) -m pytest
 
-lint: $(VENV)/.installed
+lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+## preview: offline check, then `pulumi preview` of STACK with its policy config
+preview: check
+	$(PULUMI) preview --stack $(STACK) $(POLICY_ARGS)
+
+## up: offline check, then `pulumi up` of STACK with its policy config (prod: CONFIRM=prod)
+up:
+	@if [ "$(STACK)" = prod ] && [ "$(CONFIRM)" != prod ]; then \
+		echo "refusing to deploy prod: run 'make up STACK=prod CONFIRM=prod' to confirm" >&2; \
+		exit 2; \
+	fi
+	$(MAKE) --no-print-directory check STACK=$(STACK)
+	$(PULUMI) up --stack $(STACK) $(POLICY_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
