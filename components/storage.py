@@ -12,9 +12,9 @@ import pulumi_kubernetes as k8s
 
 from components.k8s import CustomObject
 from components.labels import ROLE_LABEL
+from components.portworx import CSI_DRIVER
 from pipeline.config import EncryptionKeyConfig, StorageClassConfig, StorageConfig
 
-PROVISIONER = "pxd.portworx.com"
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 PLACEMENT_API = "portworx.io/v1beta2"
 # Portworx reads a per-class key through a CSI secret that names the Secret holding the passphrase.
@@ -175,7 +175,7 @@ class PortworxStorage(pulumi.ComponentResource):
         key_parameters: dict[str, str],
     ) -> ProvisionedClass:
         immutable = {
-            "provisioner": PROVISIONER,
+            "provisioner": CSI_DRIVER,
             "parameters": {**portworx_parameters(cfg, placement_strategy), **key_parameters},
             "reclaimPolicy": cfg.reclaim_policy,
             "volumeBindingMode": "WaitForFirstConsumer",
@@ -216,7 +216,7 @@ class PortworxStorage(pulumi.ComponentResource):
                 "VolumeSnapshotClass",
                 {
                     "metadata": self._metadata(name),
-                    "driver": PROVISIONER,
+                    "driver": CSI_DRIVER,
                     "deletionPolicy": cfg.deletion_policy,
                     "parameters": {"csi.openstorage.org/snapshot-type": kind, **extra_parameters},
                 },

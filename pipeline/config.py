@@ -30,6 +30,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.portworx import FILESYSTEMS, IO_PRIORITIES, IO_PROFILES, MAX_REPL
+
 NAMESPACE = "data-pipeline"
 
 # Fields whose values are never echoed in an error message.
@@ -120,7 +122,7 @@ Quantity = Annotated[
         )
     ),
 ]
-Replication = Annotated[int, AfterValidator(_between(1, 3))]
+Replication = Annotated[int, AfterValidator(_between(1, MAX_REPL))]
 StorageRole = Annotated[
     str, AfterValidator(_declared_in("storage_roles", "a role declared in storage.classes"))
 ]
@@ -128,20 +130,10 @@ EncryptionKeyName = Annotated[
     str, AfterValidator(_declared_in("encryption_keys", "a key declared in storage.encryptionKeys"))
 ]
 
-# All io_profile values Portworx accepts. Deprecated ones (db, sequential) are valid here and
-# flagged by the policy pack, which owns the judgement.
-IoProfile = Literal[
-    "auto",
-    "db_remote",
-    "random",
-    "cms",
-    "sync_shared",
-    "none",
-    "journal",
-    "auto_journal",
-    "db",
-    "sequential",
-]
+# Every value Portworx accepts: whether a deprecated one is acceptable is the policy pack's call.
+IoProfile = Literal[IO_PROFILES]
+IoPriority = Literal[IO_PRIORITIES]
+Filesystem = Literal[FILESYSTEMS]
 
 
 class _Model(BaseModel):
@@ -222,9 +214,9 @@ class StorageClassConfig(_Model):
     """Encrypt volumes (Portworx ``secure``)."""
     io_profile: IoProfile = "auto"
     """Portworx picks db_remote for repl >= 2, none otherwise."""
-    priority_io: Literal["high", "medium", "low"] = "high"
+    priority_io: IoPriority = "high"
     """Portworx defaults to low; its tuning guide uses high for data services."""
-    fs: Literal["ext4", "xfs"] = "ext4"
+    fs: Filesystem = "ext4"
     """ext4 is Portworx's preferred filesystem (the only one PX-StoreV2 supports)."""
     sharedv4: bool = False
     """ReadWriteMany volumes served by Portworx sharedv4."""

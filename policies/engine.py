@@ -89,16 +89,21 @@ def settings_schema(policy: Policy) -> dict[str, Any]:
     return {"type": "object", "properties": dict(policy.config), "additionalProperties": False}
 
 
+def read_json(path: Path, error: type[Exception]) -> Any:
+    """The JSON document in ``path``; ``error`` with the reason when it cannot be had."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: not valid JSON ({exc})") from None
+
+
 def load_pack_config(path: Path | None) -> dict[str, Any]:
     """Read a ``--policy-pack-config`` file: ``{"all": level, "<policy>": level | {...}}``."""
     if path is None:
         return {}
-    try:
-        document = json.loads(path.read_text())
-    except OSError as exc:
-        raise PolicyConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyConfigError(f"{path}: not valid JSON ({exc})") from None
+    document = read_json(path, PolicyConfigError)
     if not isinstance(document, dict):
         raise PolicyConfigError(f"{path}: expected a JSON object")
     return document
@@ -194,10 +199,16 @@ def to_pulumi_policy(policy: Policy) -> Any:
     """The ``pulumi_policy`` object that runs ``policy`` inside ``pulumi preview``/``up``."""
     import pulumi_policy
 
-    schema = (
-        pulumi_policy.PolicyConfigSchema(properties=dict(policy.config)) if policy.config else None
-    )
-    level = pulumi_policy.EnforcementLevel(policy.level)
+    common = {
+        "name": policy.name,
+        "description": policy.description,
+        "enforcement_level": pulumi_policy.EnforcementLevel(policy.level),
+        "config_schema": (
+            pulumi_policy.PolicyConfigSchema(properties=dict(policy.config))
+            if policy.config
+            else None
+        ),
+    }
     if isinstance(policy, ResourcePolicy):
 
         def validate_resource(args: Any, report_violation: Callable[..., None]) -> None:
@@ -205,13 +216,7 @@ def to_pulumi_policy(policy: Policy) -> Any:
                 resource = Resource(args.resource_type, args.name, args.props, args.urn)
                 policy.check(resource, settings(policy, args.get_config()), report_violation)
 
-        return pulumi_policy.ResourceValidationPolicy(
-            name=policy.name,
-            description=policy.description,
-            validate=validate_resource,
-            enforcement_level=level,
-            config_schema=schema,
-        )
+        return pulumi_policy.ResourceValidationPolicy(validate=validate_resource, **common)
 
     def validate_stack(args: Any, report_violation: Callable[..., None]) -> None:
         resources = [Resource(r.resource_type, r.name, r.props, r.urn) for r in args.resources]
@@ -221,10 +226,4 @@ def to_pulumi_policy(policy: Policy) -> Any:
             lambda message, resource: report_violation(message, resource.urn or None),
         )
 
-    return pulumi_policy.StackValidationPolicy(
-        name=policy.name,
-        description=policy.description,
-        validate=validate_stack,
-        enforcement_level=level,
-        config_schema=schema,
-    )
+    return pulumi_policy.StackValidationPolicy(validate=validate_stack, **common)

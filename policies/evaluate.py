@@ -11,13 +11,19 @@ steps carry each resource's new inputs. Exit 0: clean; 1: a mandatory policy fai
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from policies.engine import PolicyConfigError, Resource, evaluate, load_pack_config, resolve
+from policies.engine import (
+    PolicyConfigError,
+    Resource,
+    evaluate,
+    load_pack_config,
+    read_json,
+    resolve,
+)
 from policies.pack import POLICIES
 from policies.report import ResourceRow, exit_code, render_json, render_text
 
@@ -32,12 +38,7 @@ class InputError(Exception):
 
 def load_resources(path: Path) -> tuple[list[Resource], list[ResourceRow], str | None]:
     """Resources to judge, rows to report, and the stack name when the file tells it."""
-    try:
-        document = json.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    document = read_json(path, InputError)
     if isinstance(document, list):
         return _from_resources_json(path, document)
     if isinstance(document, dict) and isinstance(document.get("steps"), list):

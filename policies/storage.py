@@ -7,31 +7,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from components.labels import ROLE_LABEL
+from components.portworx import (
+    CSI_DRIVER,
+    DEPRECATED_IO_PROFILES,
+    FILESYSTEMS,
+    IO_PRIORITIES,
+    IO_PROFILES,
+    MAX_REPL,
+)
 from policies.engine import ReportResource, ReportStack, Resource, ResourcePolicy, StackPolicy
 
-PORTWORX_CSI = "pxd.portworx.com"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
-
-MAX_REPL = 3
-IO_PROFILES = frozenset(
-    {
-        "auto",
-        "db_remote",
-        "random",
-        "cms",
-        "sync_shared",
-        "none",
-        "journal",
-        "auto_journal",
-        "db",
-        "sequential",
-    }
-)
-DEPRECATED_IO_PROFILES = frozenset({"db", "sequential"})
-IO_PRIORITIES = frozenset({"high", "medium", "low"})
 
 
 def _parameters(resource: Resource) -> Mapping[str, Any]:
@@ -51,7 +40,7 @@ def _describe(resource: Resource) -> str:
 
 
 def _is_portworx(resource: Resource) -> bool:
-    return resource.props.get("provisioner") == PORTWORX_CSI
+    return resource.props.get("provisioner") == CSI_DRIVER
 
 
 def _repl(resource: Resource) -> int | None:
@@ -69,10 +58,10 @@ def check_csi_driver(
 ) -> None:
     field = "provisioner" if resource.type == STORAGE_CLASS else "driver"
     value = resource.props.get(field)
-    if value != PORTWORX_CSI:
+    if value != CSI_DRIVER:
         report(
             f"{_describe(resource)} uses {field} {value!r}; use the Portworx CSI driver "
-            f"{PORTWORX_CSI!r} (the in-tree kubernetes.io/portworx-volume is deprecated)"
+            f"{CSI_DRIVER!r} (the in-tree kubernetes.io/portworx-volume is deprecated)"
         )
 
 
@@ -241,28 +230,38 @@ def check_catalog(
                 )
 
 
-_ROLE_MINIMUMS_SCHEMA = {
-    "type": "object",
-    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_REPL},
-}
+def _list_setting(items: dict, default: list[str], description: str) -> dict:
+    return {"type": "array", "items": items, "default": default, "description": description}
+
 
 POLICIES = (
     ResourcePolicy(
         name="portworx-csi-driver",
         description="StorageClasses and VolumeSnapshotClasses use the Portworx CSI driver "
-        f"({PORTWORX_CSI}).",
+        f"({CSI_DRIVER}).",
         resource_types=frozenset({STORAGE_CLASS, SNAPSHOT_CLASS}),
         check=check_csi_driver,
     ),
     ResourcePolicy(
         name="portworx-replication",
         description="Portworx StorageClasses keep repl copies within [minimum for the class's "
-        "role, 3].",
+        f"role, {MAX_REPL}].",
         resource_types=frozenset({STORAGE_CLASS}),
         check=check_replication,
         config={
-            "minimum": {"type": "integer", "minimum": 1, "maximum": MAX_REPL, "default": 2},
-            "roleMinimums": {**_ROLE_MINIMUMS_SCHEMA, "default": {}},
+            "minimum": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_REPL,
+                "default": 2,
+                "description": "Fewest copies for a class whose role has no minimum of its own.",
+            },
+            "roleMinimums": {
+                "type": "object",
+                "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_REPL},
+                "default": {},
+                "description": 'Fewest copies by storage role, e.g. {"db": 3, "scratch": 1}.',
+            },
         },
     ),
     ResourcePolicy(
@@ -284,11 +283,9 @@ POLICIES = (
         resource_types=frozenset({STORAGE_CLASS, SNAPSHOT_CLASS}),
         check=check_retain,
         config={
-            "exemptRoles": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["scratch"],
-            }
+            "exemptRoles": _list_setting(
+                {"type": "string"}, ["scratch"], "Storage roles whose volumes hold no data."
+            )
         },
     ),
     ResourcePolicy(
@@ -298,16 +295,15 @@ POLICIES = (
         resource_types=frozenset({STORAGE_CLASS}),
         check=check_io_settings,
         config={
-            "allowedFilesystems": {
-                "type": "array",
-                "items": {"enum": ["ext4", "xfs"]},
-                "default": ["ext4", "xfs"],
-            }
+            "allowedFilesystems": _list_setting(
+                {"enum": list(FILESYSTEMS)}, list(FILESYSTEMS), "Filesystems classes may use."
+            )
         },
     ),
     ResourcePolicy(
         name="portworx-io-profile-current",
-        description="Portworx StorageClasses avoid the deprecated io_profiles db and sequential.",
+        description="Portworx StorageClasses avoid the deprecated io_profiles "
+        f"{' and '.join(DEPRECATED_IO_PROFILES)}.",
         resource_types=frozenset({STORAGE_CLASS}),
         check=check_current_io_profile,
         level="advisory",
@@ -318,12 +314,9 @@ POLICIES = (
         "names a class of the stack's catalog, never none.",
         check=check_catalog,
         config={
-            "approvedClasses": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Classes managed outside this stack that volumes may also use.",
-            }
+            "approvedClasses": _list_setting(
+                {"type": "string"}, [], "Classes managed outside this stack that volumes may use."
+            )
         },
     ),
 )

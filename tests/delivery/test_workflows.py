@@ -27,10 +27,13 @@ PINS = {
 }
 
 
-def tool(name: str) -> str:
+def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a command-line tool installed beside the test interpreter (a test extra)."""
     path = shutil.which(name, path=str(Path(sys.executable).parent))
     assert path, f"{name} is not installed in the test environment"
-    return path
+    return subprocess.run(
+        [path, *args], capture_output=True, text=True, check=False, cwd=PROJECT_DIR
+    )
 
 
 def load(path: Path) -> dict:
@@ -43,46 +46,21 @@ def jobs(workflow: str) -> dict:
 
 
 def test_workflows_validate_against_the_github_workflow_schema():
-    result = subprocess.run(
-        [
-            tool("check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            *map(str, WORKFLOWS),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_tool(
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_composite_actions_validate_against_the_github_action_schema():
-    result = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", *map(str, ACTIONS)],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_tool(
+        "check-jsonschema", "--builtin-schema", "vendor.github-actions", *map(str, ACTIONS)
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_static_analysis_finds_nothing_at_medium_or_above():
-    result = subprocess.run(
-        [
-            tool("zizmor"),
-            "--offline",
-            "--min-severity",
-            "medium",
-            "--format",
-            "plain",
-            str(GITHUB_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT_DIR,
-    )
+    result = run_tool("zizmor", "--offline", "--min-severity", "medium", str(GITHUB_DIR))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
