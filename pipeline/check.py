@@ -13,6 +13,7 @@ placeholders and are never printed.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import runpy
@@ -88,6 +89,7 @@ def _as_config_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@functools.cache
 def _project_name() -> str:
     document = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     return document["name"]
@@ -211,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(render_json(args.stack, rows, violations))
     else:
-        print(render_text(args.stack, rows, violations, enabled))
+        print(render_text(args.stack, rows, violations, enabled, run.outputs))
     return exit_code(violations)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from policies.engine import Violation
 
@@ -42,6 +43,7 @@ def render_text(
     rows: Sequence[ResourceRow],
     violations: Sequence[Violation],
     policies_run: int,
+    outputs: Mapping[str, Any] | None = None,
 ) -> str:
     lines = [f"Stack {stack}: {len(rows)} resources"]
     by_component: dict[str, Counter[str]] = {}
@@ -52,6 +54,12 @@ def render_text(
         lines.append(f"  {component}")
         for resource_type, count in sorted(by_component[component].items()):
             lines.append(f"    {resource_type:<{width}}  {count:>3}")
+
+    if outputs:
+        lines.append("")
+        lines.append("Outputs")
+        for key, value in sorted(outputs.items()):
+            lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
 
     blocking = sum(v.blocking for v in violations)
     advisory = len(violations) - blocking

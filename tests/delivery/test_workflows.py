@@ -150,10 +150,17 @@ def test_deploys_go_dev_then_staging_then_prod_one_at_a_time_per_stack():
     up = jobs("deploy-stack.yml")["up"]
     assert up["environment"] == "${{ inputs.stack }}"  # prod's environment has reviewers
     assert up["concurrency"] == {"group": "deploy-${{ inputs.stack }}", "cancel-in-progress": False}
-    (pulumi,) = [s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-    assert pulumi["with"]["command"] == "up"
-    assert pulumi["with"]["policyPacks"] == "policies"
-    assert pulumi["with"]["policyPackConfigs"] == "policies/config/${{ inputs.stack }}.json"
+    names = [step.get("name") for step in up["steps"]]
+    assert (
+        names.index("Offline check (fails before any credential is used)")
+        < names.index("Policy-checked preview")
+        < names.index("Deploy")
+    )
+    pulumi = [s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert [step["with"]["command"] for step in pulumi] == ["preview", "up"]
+    for step in pulumi:
+        assert step["with"]["policyPacks"] == "policies"
+        assert step["with"]["policyPackConfigs"] == "policies/config/${{ inputs.stack }}.json"
 
 
 @pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS])
