@@ -353,6 +353,8 @@ def _format_error(error: Mapping[str, Any]) -> str:
         allowed = f"one of {ctx['expected']}"
     elif kind == "too_short":
         allowed = "at least one entry"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        allowed = "expected an object of keys and values"
     else:
         allowed = error["msg"].replace("Input should be", "expected")
     value = "[secret]" if _SECRET_FIELDS.intersection(map(str, loc)) else _show(error["input"])

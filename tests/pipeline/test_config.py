@@ -105,6 +105,15 @@ def test_unset_repl_defaults_to_three_copies():
             "data-pipeline:storage: required but not set",
         ),
         (
+            minimal_config(storage="fast"),
+            'data-pipeline:storage: "fast" is not allowed (expected an object of keys and values)',
+        ),
+        (
+            minimal_config(storage={"classes": ["db"]}),
+            "data-pipeline:storage.classes: a list is not allowed "
+            "(expected an object of keys and values)",
+        ),
+        (
             minimal_config(kubernetes={"namespace": "Data_Pipeline"}),
             'data-pipeline:kubernetes.namespace: "Data_Pipeline" is not allowed (a DNS label '
             "of at most 30 characters: lowercase letters, digits and '-')",

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import ast
 import json
+import runpy
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from pipeline.config import ConfigError
+from pipeline.offline import run_program
 from tests.conftest import MINIMAL_CONFIG, PROJECT_DIR
 
 
@@ -48,6 +53,21 @@ def test_program_runs_with_runpy_from_another_directory(tmp_path):
     types = json.loads(result.stdout)
     assert "kubernetes:storage.k8s.io/v1:StorageClass" in types
     assert "kubernetes:core/v1:Namespace" in types
+
+
+def test_nothing_is_registered_when_the_config_is_invalid():
+    config = {f"data-pipeline:{k}": json.dumps(v) for k, v in MINIMAL_CONFIG.items()}
+    config["data-pipeline:environment"] = "qa"
+
+    def program() -> None:
+        with pytest.raises(ConfigError) as caught:
+            runpy.run_path(str(PROJECT_DIR / "pipeline"), run_name="__main__")
+        assert str(caught.value) == (
+            "data-pipeline:environment: \"qa\" is not allowed (one of 'dev', 'staging' or 'prod')"
+        )
+
+    run = run_program(program, project="data-pipeline", stack="dev", config=config)
+    assert run.resources == []
 
 
 def _imported_modules(path: Path) -> list[str]:
