@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.policies.helpers import (
     messages,
@@ -203,3 +205,22 @@ def test_non_portworx_classes_are_left_to_the_driver_policy():
     for name in ("portworx-replication", "portworx-encryption", "portworx-io-settings"):
         assert messages(name, [foreign]) == []
     assert len(messages("portworx-csi-driver", [foreign])) == 1
+
+
+@given(
+    repl=st.integers(min_value=-1, max_value=5),
+    minimum=st.integers(min_value=1, max_value=3),
+    role_minimum=st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
+)
+def test_replication_allows_exactly_the_minimum_for_the_role_up_to_three(
+    repl, minimum, role_minimum
+):
+    settings = {
+        "minimum": minimum,
+        "roleMinimums": {} if role_minimum is None else {"db": role_minimum},
+    }
+    floor = minimum if role_minimum is None else role_minimum
+    found = messages(
+        "portworx-replication", [storage_class(parameters={"repl": str(repl)})], settings
+    )
+    assert (found == []) == (floor <= repl <= 3)
