@@ -70,7 +70,8 @@ def _from_preview(steps: list[Any]) -> tuple[list[Resource], list[ResourceRow], 
         for step in steps
         if step.get("op") in _LIVE_OPS and isinstance(step.get("newState"), dict)
     ]
-    names = {urn: _urn_name(urn) for urn, _ in states}
+    # Components by URN; children of the stack itself have no component.
+    names = {urn: _urn_name(urn) for urn, state in states if state["type"] != "pulumi:pulumi:Stack"}
     resources, rows = [], []
     stack = None
     for urn, state in states:

@@ -6,7 +6,6 @@ import copy
 import json
 import os
 import runpy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +61,6 @@ def of_kind(run: ProgramRun, kind: str) -> list[RecordedResource]:
 
 def by_name(resources: list[RecordedResource]) -> dict[str, RecordedResource]:
     return {r.name: r for r in resources}
-
-
-@pytest.fixture
-def run_config() -> Callable[..., ProgramRun]:
-    return run_with_config
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,10 @@ def test_preview_json_is_judged_and_unknown_values_are_skipped(tmp_path, capsys)
     assert evaluate.main([str(path), "--config", PROD_CONFIG, "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["stack"] == "prod"
-    assert [r["name"] for r in report["resources"]] == ["known-bad", "not-known-yet"]
+    assert [(r["name"], r["component"]) for r in report["resources"]] == [
+        ("known-bad", None),
+        ("not-known-yet", None),
+    ]
     assert [(v["policy"], v["resource"]) for v in report["violations"]] == [
         ("portworx-encryption", "known-bad")
     ]
