@@ -23,6 +23,16 @@ _PASSPHRASE_KEY = "passphrase"
 
 
 @dataclass(frozen=True)
+class _Prerequisite:
+    """Something a StorageClass refers to: its name, the parameters that select it, and the
+    resources that must exist before the class is used."""
+
+    name: str
+    parameters: dict[str, str]
+    resources: list[pulumi.Resource]
+
+
+@dataclass(frozen=True)
 class PortworxStorageArgs:
     """Inputs of :class:`PortworxStorage`."""
 
@@ -73,19 +83,19 @@ class PortworxStorage(pulumi.ComponentResource):
             role: storage.placement.zone_spread if cfg.zone_spread is None else cfg.zone_spread
             for role, cfg in storage.classes.items()
         }
-        self.placement_strategy = (
-            self._create_placement_strategy() if any(spread.values()) else None
-        )
-        key_parameters = {
+        placement = self._create_placement_strategy() if any(spread.values()) else None
+        self.placement_strategy = placement.name if placement else None
+        keys = {
             key: self._create_encryption_key(key, cfg)
             for key, cfg in storage.encryption_keys.items()
         }
+        no_key = _Prerequisite("", {}, [])
         self.classes = {
             role: self._create_class(
                 role,
                 cfg,
-                self.placement_strategy if spread[role] else None,
-                key_parameters[cfg.encryption_key] if cfg.encryption_key else {},
+                placement if spread[role] else None,
+                keys[cfg.encryption_key] if cfg.encryption_key else no_key,
             )
             for role, cfg in storage.classes.items()
         }
@@ -106,10 +116,10 @@ class PortworxStorage(pulumi.ComponentResource):
     def _metadata(self, name: str, **extra_labels: str) -> dict[str, Any]:
         return {"name": name, "labels": {**self._args.labels, **extra_labels}}
 
-    def _create_placement_strategy(self) -> str:
+    def _create_placement_strategy(self) -> _Prerequisite:
         placement = self._args.storage.placement
         name = f"{self._args.name_prefix}-zone-spread"
-        CustomObject(
+        strategy = CustomObject(
             f"{self._name}-zone-spread",
             PLACEMENT_API,
             "VolumePlacementStrategy",
@@ -126,14 +136,15 @@ class PortworxStorage(pulumi.ComponentResource):
             },
             self._child_opts,
         )
-        return name
+        return _Prerequisite(name, {"placement_strategy": name}, [strategy])
 
-    def _create_encryption_key(self, key: str, cfg: EncryptionKeyConfig) -> dict[str, str]:
-        """Create the key's Secrets; return the StorageClass parameters that select it."""
+    def _create_encryption_key(self, key: str, cfg: EncryptionKeyConfig) -> _Prerequisite:
+        """Create the key's Secrets; return them with the StorageClass parameters that use them."""
         prefix = f"{self._args.name_prefix}-{key}"
+        secrets = []
         if cfg.passphrase is not None:
             passphrase_secret, passphrase_key = f"{prefix}-passphrase", _PASSPHRASE_KEY
-            k8s.core.v1.Secret(
+            passphrase = k8s.core.v1.Secret(
                 f"{self._name}-{key}-passphrase",
                 metadata={**self._metadata(passphrase_secret), "namespace": cfg.namespace},
                 type="Opaque",
@@ -145,12 +156,13 @@ class PortworxStorage(pulumi.ComponentResource):
                 },
                 opts=self._child_opts,
             )
+            secrets.append(passphrase)
         else:
             assert cfg.existing_secret is not None  # guaranteed by EncryptionKeyConfig
             passphrase_secret = cfg.existing_secret.name
             passphrase_key = cfg.existing_secret.key
         pointer = f"{prefix}-csi"
-        k8s.core.v1.Secret(
+        pointer_secret = k8s.core.v1.Secret(
             f"{self._name}-{key}-csi",
             metadata={**self._metadata(pointer), "namespace": cfg.namespace},
             type="Opaque",
@@ -161,22 +173,28 @@ class PortworxStorage(pulumi.ComponentResource):
             },
             opts=self._child_opts,
         )
+        secrets.append(pointer_secret)
         parameters = {}
         for operation in _CSI_SECRET_PARAMETERS:
             parameters[f"csi.storage.k8s.io/{operation}-secret-name"] = pointer
             parameters[f"csi.storage.k8s.io/{operation}-secret-namespace"] = cfg.namespace
-        return parameters
+        return _Prerequisite(pointer, parameters, secrets)
 
     def _create_class(
         self,
         role: str,
         cfg: StorageClassConfig,
-        placement_strategy: str | None,
-        key_parameters: dict[str, str],
+        placement: _Prerequisite | None,
+        key: _Prerequisite,
     ) -> ProvisionedClass:
+        placement_parameters = placement.parameters if placement else {}
         immutable = {
             "provisioner": CSI_DRIVER,
-            "parameters": {**portworx_parameters(cfg, placement_strategy), **key_parameters},
+            "parameters": {
+                **portworx_parameters(cfg),
+                **placement_parameters,
+                **key.parameters,
+            },
             "reclaimPolicy": cfg.reclaim_policy,
             "volumeBindingMode": "WaitForFirstConsumer",
         }
@@ -189,7 +207,13 @@ class PortworxStorage(pulumi.ComponentResource):
             reclaim_policy=immutable["reclaimPolicy"],
             volume_binding_mode=immutable["volumeBindingMode"],
             allow_volume_expansion=cfg.allow_volume_expansion,
-            opts=self._child_opts,
+            # Provisioning through the class needs its placement strategy and key to exist.
+            opts=pulumi.ResourceOptions.merge(
+                self._child_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[*(placement.resources if placement else []), *key.resources]
+                ),
+            ),
         )
         access_mode = "ReadWriteMany" if cfg.sharedv4 else "ReadWriteOnce"
         return ProvisionedClass(role, name, access_mode, resource)
@@ -226,7 +250,7 @@ class PortworxStorage(pulumi.ComponentResource):
         return names
 
 
-def portworx_parameters(cfg: StorageClassConfig, placement_strategy: str | None) -> dict[str, str]:
+def portworx_parameters(cfg: StorageClassConfig) -> dict[str, str]:
     """The Portworx StorageClass parameters of a class (all values are strings in Kubernetes)."""
     parameters = {
         "repl": str(cfg.repl),
@@ -239,8 +263,6 @@ def portworx_parameters(cfg: StorageClassConfig, placement_strategy: str | None)
         parameters["sharedv4"] = "true"
     if cfg.nodiscard:
         parameters["nodiscard"] = "true"
-    if placement_strategy:
-        parameters["placement_strategy"] = placement_strategy
     return parameters
 
 

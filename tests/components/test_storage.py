@@ -206,6 +206,24 @@ def test_snapshot_classes_local_by_default_and_cloud_with_its_credential():
     assert run.outputs["snapshotClasses"] == {"cloud": "px-dev-cloud-snapshots"}
 
 
+def test_classes_wait_for_their_placement_strategy_and_key():
+    run = run_with_config(
+        storage_config(
+            classes={"db": {"encryptionKey": "k"}, "plain": {"zoneSpread": False}},
+            encryptionKeys={"k": {"passphrase": "x"}},
+            placement={"zoneSpread": True},
+        ),
+        secret_keys=("storage",),
+    )
+    classes = by_name(of_kind(run, "StorageClass"))
+    prerequisites = {
+        r.urn for r in of_kind(run, "VolumePlacementStrategy") + of_kind(run, "Secret")
+    }
+    assert len(prerequisites) == 3
+    assert set(classes["storage-db"].dependencies) == prerequisites
+    assert classes["storage-plain"].dependencies == ()
+
+
 def test_storage_objects_survive_pulumi_destroy():
     run = run_with_config(
         storage_config(
