@@ -61,7 +61,7 @@ class _RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: pulumi.runtime.Mocks, reveal_secrets: bool) -> None:
         super().__init__(mocks)
-        self._mask = _unwrap_secrets if reveal_secrets else _mask_secrets
+        self._reveal_secrets = reveal_secrets
         self._lock = threading.Lock()
         self._registered: list[tuple[Any, str]] = []
         self.stack_outputs: dict[str, Any] = {}
@@ -75,7 +75,8 @@ class _RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if _urn_type(request.urn) == "pulumi:pulumi:Stack":
-            self.stack_outputs = self._mask(rpc.deserialize_properties(request.outputs))
+            outputs = rpc.deserialize_properties(request.outputs)
+            self.stack_outputs = _resolve_secrets(outputs, self._reveal_secrets)
         return super().RegisterResourceOutputs(request)
 
     def recorded(self) -> list[RecordedResource]:
@@ -87,7 +88,7 @@ class _RecordingMonitor(MockMonitor):
                 name=request.name,
                 custom=bool(request.custom),
                 component=components.get(request.parent),
-                props=self._mask(self.resources[urn].state),
+                props=_resolve_secrets(self.resources[urn].state, self._reveal_secrets),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=tuple(request.dependencies),
             )
@@ -100,25 +101,16 @@ def _urn_type(urn: str) -> str:
     return urn.split("::")[2].rsplit("$", 1)[-1]
 
 
-def _unwrap_secrets(value: Any) -> Any:
+def _resolve_secrets(value: Any, reveal: bool, secret: bool = False) -> Any:
+    """Unwrap Pulumi's secret encoding, keeping the shape (and keys) around each secret; secret
+    scalars become the placeholder unless ``reveal``."""
     if isinstance(value, Mapping):
         if value.get(_SIG_KEY) == _SECRET_SIG:
-            return _unwrap_secrets(value.get("value"))
-        return {key: _unwrap_secrets(item) for key, item in value.items()}
+            return _resolve_secrets(value.get("value"), reveal, secret=True)
+        return {key: _resolve_secrets(item, reveal, secret) for key, item in value.items()}
     if isinstance(value, list):
-        return [_unwrap_secrets(item) for item in value]
-    return value
-
-
-def _mask_secrets(value: Any, secret: bool = False) -> Any:
-    """Replace every secret scalar by the placeholder, keeping the shape (and keys) around it."""
-    if isinstance(value, Mapping):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return _mask_secrets(value.get("value"), secret=True)
-        return {key: _mask_secrets(item, secret) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask_secrets(item, secret) for item in value]
-    return SECRET_PLACEHOLDER if secret else value
+        return [_resolve_secrets(item, reveal, secret) for item in value]
+    return SECRET_PLACEHOLDER if secret and not reveal else value
 
 
 def _as_stack_program(program: Callable[[], Any]) -> Callable[[], None]:
