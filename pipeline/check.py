@@ -29,7 +29,7 @@ from pipeline.config import ConfigError
 from pipeline.offline import SECRET_PLACEHOLDER, ProgramRun, RecordedResource, run_program
 from policies.engine import PolicyConfigError, Resource, evaluate, load_pack_config, resolve
 from policies.pack import POLICIES
-from policies.report import ResourceRow, exit_code, render_json, render_text
+from policies.report import ResourceRow, print_report
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # libyaml when PyYAML was built with it: the same output, several times faster.
@@ -209,12 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (ResourceRow(r.type, r.name, r.component) for r in run.resources),
         key=lambda row: (row.component or "", row.type, row.name),
     )
-    enabled = sum(p.level != "disabled" for p in policies)
-    if args.json:
-        print(render_json(args.stack, rows, violations))
-    else:
-        print(render_text(args.stack, rows, violations, enabled, run.outputs))
-    return exit_code(violations)
+    return print_report(args.stack, rows, violations, policies, args.json, run.outputs)
 
 
 if __name__ == "__main__":

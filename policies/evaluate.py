@@ -25,7 +25,7 @@ from policies.engine import (
     resolve,
 )
 from policies.pack import POLICIES
-from policies.report import ResourceRow, exit_code, render_json, render_text
+from policies.report import ResourceRow, print_report
 
 USAGE_ERROR = 2
 # Steps of `pulumi preview --json` that leave a resource in the stack.
@@ -119,12 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     violations = evaluate(policies, resources, unknown_errors=_unknown_value_errors(resources))
     stack_name = args.stack or stack or args.file.name
-    enabled = sum(p.level != "disabled" for p in policies)
-    if args.json:
-        print(render_json(stack_name, rows, violations))
-    else:
-        print(render_text(stack_name, rows, violations, enabled))
-    return exit_code(violations)
+    return print_report(stack_name, rows, violations, policies, args.json)
 
 
 if __name__ == "__main__":

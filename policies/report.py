@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.engine import Violation
+from policies.engine import ResolvedPolicy, Violation
 
 STACK_SCOPE = "(stack)"
 
@@ -24,6 +24,23 @@ class ResourceRow:
 def exit_code(violations: Sequence[Violation]) -> int:
     """0 when nothing blocks a deployment, 1 when a mandatory policy failed."""
     return 1 if any(v.blocking for v in violations) else 0
+
+
+def print_report(
+    stack: str,
+    rows: Sequence[ResourceRow],
+    violations: Sequence[Violation],
+    policies: Sequence[ResolvedPolicy],
+    as_json: bool,
+    outputs: Mapping[str, Any] | None = None,
+) -> int:
+    """Print the report as text or JSON; return the exit code it stands for."""
+    if as_json:
+        print(render_json(stack, rows, violations))
+    else:
+        enabled = sum(p.level != "disabled" for p in policies)
+        print(render_text(stack, rows, violations, enabled, outputs))
+    return exit_code(violations)
 
 
 def render_json(stack: str, rows: Sequence[ResourceRow], violations: Sequence[Violation]) -> str:
