@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import PIPELINE_LABEL
+from components.network import NAMESPACE_NAME_LABEL
 
 # The Pod Security Standard every pipeline namespace enforces.
 POD_SECURITY_LEVEL = "restricted"
@@ -26,19 +28,26 @@ class PipelineNamespaceArgs:
     """The pipeline's name (from the stack config)."""
     namespace: str
     """The Kubernetes namespace to create."""
-    storage_quotas: dict[str, str]
-    """StorageClass name -> capacity this pipeline may claim from it."""
-    catalog_classes: list[str]
+    storage_quotas: Sequence[tuple[pulumi.Input[str], str]]
+    """(StorageClass name, capacity this pipeline may claim from it)."""
+    catalog_classes: Sequence[pulumi.Input[str]]
     """Every class of the stack's catalog; those not in storage_quotas get a quota of zero."""
     labels: dict[str, str]
     retain_on_delete: bool
-    """Keep the namespace, and so its volume claims, on ``pulumi destroy``."""
+    """Keep the namespace, its claims and its guard rails on ``pulumi destroy``."""
 
 
 class PipelineNamespace(pulumi.ComponentResource):
-    """The namespace of one pipeline and the guard rails every element in it runs under."""
+    """The namespace of one pipeline and the guard rails every element in it runs under.
 
-    name: str
+    Pods may use DNS and nothing else until their element declares its flows
+    (``components.network``).
+    """
+
+    name: pulumi.Output[str]
+    """The namespace's name, from the Namespace itself: users of it wait for it to exist."""
+    labels: dict[str, str]
+    """The stack's labels plus the pipeline's: every object of the pipeline carries them."""
 
     def __init__(
         self, name: str, args: PipelineNamespaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -46,19 +55,22 @@ class PipelineNamespace(pulumi.ComponentResource):
         super().__init__("data-pipeline:tenancy:PipelineNamespace", name, None, opts)
         self._name = name
         self._args = args
-        self._labels = {**args.labels, PIPELINE_LABEL: args.pipeline}
-        self.name = args.namespace
+        self.labels = {**args.labels, PIPELINE_LABEL: args.pipeline}
 
         namespace = self._create_namespace()
-        # Everything else lives in the namespace, so it must exist first.
-        self._in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        self.name = namespace.metadata.name
+        # The guard rails stay as long as the namespace does: a retained namespace without its
+        # quota, limits and default-deny would be wide open to whatever is deployed there next.
+        self._guard_rail = pulumi.ResourceOptions(
+            parent=self, retain_on_delete=args.retain_on_delete
+        )
         self._create_storage_quota()
         self._create_limit_range()
         self._create_network_policies()
         self.register_outputs({"namespace": self.name})
 
     def _metadata(self, name: str) -> dict:
-        return {"name": name, "namespace": self.name, "labels": self._labels}
+        return {"name": name, "namespace": self.name, "labels": self.labels}
 
     def _create_namespace(self) -> k8s.core.v1.Namespace:
         pod_security = {
@@ -68,33 +80,43 @@ class PipelineNamespace(pulumi.ComponentResource):
         return k8s.core.v1.Namespace(
             self._name,
             metadata={
-                "name": self.name,
+                "name": self._args.namespace,
                 "labels": {
-                    **self._labels,
+                    **self.labels,
                     **pod_security,
                     "pod-security.kubernetes.io/enforce-version": "latest",
                 },
             },
+            # Deleting a namespace deletes every claim in it: kept unless the stack says otherwise.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=self._args.retain_on_delete),
         )
 
     def _create_storage_quota(self) -> None:
         # Claims on a catalog class the pipeline did not ask for get a quota of zero; the total
         # caps claims on any other class too (the policy pack rejects those outright).
-        hard = {
-            f"{class_name}.storageclass.storage.k8s.io/requests.storage": (
-                self._args.storage_quotas.get(class_name, "0")
-            )
-            for class_name in self._args.catalog_classes
-        }
-        hard["requests.storage"] = format_bytes(
-            sum(quantity_bytes(q) for q in self._args.storage_quotas.values())
+        quotas = self._args.storage_quotas
+        total = format_bytes(sum(quantity_bytes(quantity) for _, quantity in quotas))
+        hard = pulumi.Output.all(
+            granted=pulumi.Output.all(*(class_name for class_name, _ in quotas)),
+            catalog=pulumi.Output.all(*self._args.catalog_classes),
+        ).apply(
+            lambda names: {
+                **{
+                    f"{class_name}.storageclass.storage.k8s.io/requests.storage": "0"
+                    for class_name in names["catalog"]
+                },
+                **{
+                    f"{class_name}.storageclass.storage.k8s.io/requests.storage": quantity
+                    for class_name, (_, quantity) in zip(names["granted"], quotas, strict=True)
+                },
+                "requests.storage": total,
+            }
         )
         k8s.core.v1.ResourceQuota(
             f"{self._name}-storage",
             metadata=self._metadata("storage-by-role"),
             spec={"hard": hard},
-            opts=self._in_namespace,
+            opts=self._guard_rail,
         )
 
     def _create_limit_range(self) -> None:
@@ -110,7 +132,7 @@ class PipelineNamespace(pulumi.ComponentResource):
                     }
                 ]
             },
-            opts=self._in_namespace,
+            opts=self._guard_rail,
         )
 
     def _create_network_policies(self) -> None:
@@ -119,30 +141,22 @@ class PipelineNamespace(pulumi.ComponentResource):
             f"{self._name}-default-deny",
             metadata=self._metadata("default-deny"),
             spec={"podSelector": every_pod, "policyTypes": ["Ingress", "Egress"]},
-            opts=self._in_namespace,
+            opts=self._guard_rail,
         )
-        same_namespace = [{"podSelector": every_pod}]
         cluster_dns = {
             "to": [
                 {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
-                    },
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                 }
             ],
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         }
         k8s.networking.v1.NetworkPolicy(
-            f"{self._name}-internal",
-            metadata=self._metadata("allow-pipeline-internal"),
-            spec={
-                "podSelector": every_pod,
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": same_namespace}],
-                "egress": [{"to": same_namespace}, cluster_dns],
-            },
-            opts=self._in_namespace,
+            f"{self._name}-dns",
+            metadata=self._metadata("allow-dns"),
+            spec={"podSelector": every_pod, "policyTypes": ["Egress"], "egress": [cluster_dns]},
+            opts=self._guard_rail,
         )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -13,7 +14,6 @@ import pulumi_kubernetes as k8s
 from components.k8s import CustomObject
 from components.labels import ROLE_LABEL
 from components.portworx import CSI_DRIVER
-from pipeline.config import EncryptionKeyConfig, StorageClassConfig, StorageConfig
 
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 PLACEMENT_API = "portworx.io/v1beta2"
@@ -33,24 +33,85 @@ class _Prerequisite:
 
 
 @dataclass(frozen=True)
+class StorageClassArgs:
+    """One class of the catalog. Every field but ``allow_volume_expansion`` is immutable."""
+
+    repl: int
+    """Copies of each volume (1..3)."""
+    secure: bool
+    """Encrypt volumes."""
+    io_profile: str
+    priority_io: str
+    fs: str
+    sharedv4: bool
+    """ReadWriteMany volumes served by Portworx sharedv4."""
+    nodiscard: bool
+    reclaim_policy: str
+    """Retain or Delete."""
+    allow_volume_expansion: bool
+    zone_spread: bool
+    """Place each replica in a different zone through the placement strategy."""
+    encryption_key: str | None
+    """A key of ``PortworxStorageArgs.encryption_keys``; None uses the cluster-wide key."""
+
+
+@dataclass(frozen=True)
+class EncryptionKeyArgs:
+    """A per-class key: a passphrase the program stores, or a Secret that already holds one."""
+
+    namespace: str
+    """Namespace of the key's Secrets; the Portworx CSI driver must be able to read it."""
+    rotation: int
+    """Part of every name derived from the key, so that a new key never edits an old Secret."""
+    passphrase: pulumi.Input[str] | None = None
+    """The passphrase, as a Pulumi secret."""
+    existing_secret: tuple[str, str] | None = None
+    """Or (Secret name, key) of a Secret made outside the program."""
+
+
+@dataclass(frozen=True)
+class PlacementArgs:
+    topology_key: str
+    """Node label that names a zone."""
+    enforcement: str
+    """required or preferred."""
+
+
+@dataclass(frozen=True)
+class SnapshotClassArgs:
+    kind: str
+    """local or cloud (Portworx ``snapshot-type``)."""
+    deletion_policy: str
+    credential_id: str | None = None
+    """Portworx cloud credential of cloud snapshots; None uses the only one defined."""
+
+
+@dataclass(frozen=True)
 class PortworxStorageArgs:
     """Inputs of :class:`PortworxStorage`."""
 
-    storage: StorageConfig
-    """The catalog and its placement, encryption and snapshot settings."""
     name_prefix: str
     """Prefix of every cluster-scoped name; keeps stacks that share a cluster apart."""
     labels: dict[str, str]
     """Labels put on every object."""
+    classes: Mapping[str, StorageClassArgs]
+    """The catalog, by role."""
+    placement: PlacementArgs
+    encryption_keys: Mapping[str, EncryptionKeyArgs] = field(default_factory=dict)
+    snapshot_classes: tuple[SnapshotClassArgs, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProvisionedClass:
-    """A StorageClass of the catalog, as later components ask for it: by role."""
+    """A StorageClass of the catalog, as later components ask for it: by role.
+
+    ``name`` is the class's own output, so whatever uses it waits for the class to exist.
+    """
 
     role: str
-    name: str
+    name: pulumi.Output[str]
     access_mode: str
+    repl: int
     resource: k8s.storage.v1.StorageClass
 
 
@@ -78,26 +139,25 @@ class PortworxStorage(pulumi.ComponentResource):
         self._args = args
         self._child_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
 
-        storage = args.storage
-        spread = {
-            role: storage.placement.zone_spread if cfg.zone_spread is None else cfg.zone_spread
-            for role, cfg in storage.classes.items()
-        }
-        placement = self._create_placement_strategy() if any(spread.values()) else None
+        placement = (
+            self._create_placement_strategy()
+            if any(c.zone_spread for c in args.classes.values())
+            else None
+        )
         self.placement_strategy = placement.name if placement else None
         keys = {
-            key: self._create_encryption_key(key, cfg)
-            for key, cfg in storage.encryption_keys.items()
+            key: self._create_encryption_key(key, key_args)
+            for key, key_args in args.encryption_keys.items()
         }
         no_key = _Prerequisite("", {}, [])
         self.classes = {
             role: self._create_class(
                 role,
-                cfg,
-                placement if spread[role] else None,
-                keys[cfg.encryption_key] if cfg.encryption_key else no_key,
+                spec,
+                placement if spec.zone_spread else None,
+                keys[spec.encryption_key] if spec.encryption_key else no_key,
             )
-            for role, cfg in storage.classes.items()
+            for role, spec in args.classes.items()
         }
         self.snapshot_classes = self._create_snapshot_classes()
 
@@ -117,7 +177,7 @@ class PortworxStorage(pulumi.ComponentResource):
         return {"name": name, "labels": {**self._args.labels, **extra_labels}}
 
     def _create_placement_strategy(self) -> _Prerequisite:
-        placement = self._args.storage.placement
+        placement = self._args.placement
         name = f"{self._args.name_prefix}-zone-spread"
         strategy = CustomObject(
             f"{self._name}-zone-spread",
@@ -138,52 +198,65 @@ class PortworxStorage(pulumi.ComponentResource):
         )
         return _Prerequisite(name, {"placement_strategy": name}, [strategy])
 
-    def _create_encryption_key(self, key: str, cfg: EncryptionKeyConfig) -> _Prerequisite:
-        """Create the key's Secrets; return them with the StorageClass parameters that use them."""
-        prefix = f"{self._args.name_prefix}-{key}"
-        secrets = []
-        if cfg.passphrase is not None:
-            passphrase_secret, passphrase_key = f"{prefix}-passphrase", _PASSPHRASE_KEY
-            passphrase = k8s.core.v1.Secret(
-                f"{self._name}-{key}-passphrase",
-                metadata={**self._metadata(passphrase_secret), "namespace": cfg.namespace},
-                type="Opaque",
-                # Immutable: changing the passphrase under existing volumes would lock them out,
-                # so such a change fails loudly instead of being applied.
-                immutable=True,
-                string_data={
-                    passphrase_key: pulumi.Output.secret(cfg.passphrase.get_secret_value())
-                },
-                opts=self._child_opts,
-            )
-            secrets.append(passphrase)
-        else:
-            assert cfg.existing_secret is not None  # guaranteed by EncryptionKeyConfig
-            passphrase_secret = cfg.existing_secret.name
-            passphrase_key = cfg.existing_secret.key
-        pointer = f"{prefix}-csi"
-        pointer_secret = k8s.core.v1.Secret(
-            f"{self._name}-{key}-csi",
-            metadata={**self._metadata(pointer), "namespace": cfg.namespace},
-            type="Opaque",
-            string_data={
-                "SECRET_NAME": passphrase_secret,
-                "SECRET_KEY": passphrase_key,
-                "SECRET_CONTEXT": cfg.namespace,
-            },
-            opts=self._child_opts,
+    def _create_encryption_key(self, key: str, args: EncryptionKeyArgs) -> _Prerequisite:
+        """Create the key's Secrets; return them with the StorageClass parameters that use them.
+
+        Both Secrets are named from the key's name and rotation (never from the passphrase:
+        a digest of a secret in an object name would leak it), are immutable, and are never
+        updated in place: a changed key is a new rotation, so new Secrets and new classes, while
+        volumes made with the old key keep reading the old, retained Secrets.
+        """
+        revision = f"{key}-r{args.rotation}"
+        prefix = f"{self._args.name_prefix}-{revision}"
+        # The key's data is fixed at creation: an update of an immutable Secret would be a
+        # replace of a fixed name, which fails with AlreadyExists once the old one is retained.
+        fixed = pulumi.ResourceOptions.merge(
+            self._child_opts, pulumi.ResourceOptions(ignore_changes=["stringData", "data"])
         )
-        secrets.append(pointer_secret)
+        secrets = []
+        if args.passphrase is not None:
+            passphrase_secret, passphrase_key = f"{prefix}-passphrase", _PASSPHRASE_KEY
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{self._name}-{revision}-passphrase",
+                    metadata={**self._metadata(passphrase_secret), "namespace": args.namespace},
+                    type="Opaque",
+                    immutable=True,
+                    string_data={passphrase_key: pulumi.Output.secret(args.passphrase)},
+                    opts=fixed,
+                )
+            )
+        else:
+            assert args.existing_secret is not None  # one source, guaranteed by the config
+            passphrase_secret, passphrase_key = args.existing_secret
+        reference = {
+            "SECRET_NAME": passphrase_secret,
+            "SECRET_KEY": passphrase_key,
+            "SECRET_CONTEXT": args.namespace,
+        }
+        # The pointer's name covers what it points at, so pointing a key at another Secret is a
+        # new pointer (and a new class), never an edit under live volumes.
+        pointer = f"{prefix}-{_digest(reference)}"
+        secrets.append(
+            k8s.core.v1.Secret(
+                f"{self._name}-{revision}-csi",
+                metadata={**self._metadata(pointer), "namespace": args.namespace},
+                type="Opaque",
+                immutable=True,
+                string_data=reference,
+                opts=fixed,
+            )
+        )
         parameters = {}
         for operation in _CSI_SECRET_PARAMETERS:
             parameters[f"csi.storage.k8s.io/{operation}-secret-name"] = pointer
-            parameters[f"csi.storage.k8s.io/{operation}-secret-namespace"] = cfg.namespace
+            parameters[f"csi.storage.k8s.io/{operation}-secret-namespace"] = args.namespace
         return _Prerequisite(pointer, parameters, secrets)
 
     def _create_class(
         self,
         role: str,
-        cfg: StorageClassConfig,
+        spec: StorageClassArgs,
         placement: _Prerequisite | None,
         key: _Prerequisite,
     ) -> ProvisionedClass:
@@ -191,11 +264,11 @@ class PortworxStorage(pulumi.ComponentResource):
         immutable = {
             "provisioner": CSI_DRIVER,
             "parameters": {
-                **portworx_parameters(cfg),
+                **portworx_parameters(spec),
                 **placement_parameters,
                 **key.parameters,
             },
-            "reclaimPolicy": cfg.reclaim_policy,
+            "reclaimPolicy": spec.reclaim_policy,
             "volumeBindingMode": "WaitForFirstConsumer",
         }
         name = derived_class_name(self._args.name_prefix, role, immutable)
@@ -206,7 +279,7 @@ class PortworxStorage(pulumi.ComponentResource):
             parameters=immutable["parameters"],
             reclaim_policy=immutable["reclaimPolicy"],
             volume_binding_mode=immutable["volumeBindingMode"],
-            allow_volume_expansion=cfg.allow_volume_expansion,
+            allow_volume_expansion=spec.allow_volume_expansion,
             # Provisioning through the class needs its placement strategy and key to exist.
             opts=pulumi.ResourceOptions.merge(
                 self._child_opts,
@@ -215,42 +288,38 @@ class PortworxStorage(pulumi.ComponentResource):
                 ),
             ),
         )
-        access_mode = "ReadWriteMany" if cfg.sharedv4 else "ReadWriteOnce"
-        return ProvisionedClass(role, name, access_mode, resource)
+        access_mode = "ReadWriteMany" if spec.sharedv4 else "ReadWriteOnce"
+        return ProvisionedClass(role, resource.metadata.name, access_mode, spec.repl, resource)
 
     def _create_snapshot_classes(self) -> dict[str, str]:
-        snapshots = self._args.storage.snapshots
-        wanted = {
-            "local": (snapshots.local, {}),
-            "cloud": (
-                snapshots.cloud,
-                {"csi.openstorage.org/credential-id": snapshots.cloud.credential_id}
-                if snapshots.cloud.credential_id
-                else {},
-            ),
-        }
         names = {}
-        for kind, (cfg, extra_parameters) in wanted.items():
-            if not cfg.enabled:
-                continue
-            name = f"{self._args.name_prefix}-{kind}-snapshots"
+        for spec in self._args.snapshot_classes:
+            name = f"{self._args.name_prefix}-{spec.kind}-snapshots"
+            extra_parameters = (
+                {"csi.openstorage.org/credential-id": spec.credential_id}
+                if spec.credential_id
+                else {}
+            )
             CustomObject(
-                f"{self._name}-{kind}-snapshots",
+                f"{self._name}-{spec.kind}-snapshots",
                 SNAPSHOT_API,
                 "VolumeSnapshotClass",
                 {
                     "metadata": self._metadata(name),
                     "driver": CSI_DRIVER,
-                    "deletionPolicy": cfg.deletion_policy,
-                    "parameters": {"csi.openstorage.org/snapshot-type": kind, **extra_parameters},
+                    "deletionPolicy": spec.deletion_policy,
+                    "parameters": {
+                        "csi.openstorage.org/snapshot-type": spec.kind,
+                        **extra_parameters,
+                    },
                 },
                 self._child_opts,
             )
-            names[kind] = name
+            names[spec.kind] = name
         return names
 
 
-def portworx_parameters(cfg: StorageClassConfig) -> dict[str, str]:
+def portworx_parameters(cfg: StorageClassArgs) -> dict[str, str]:
     """The Portworx StorageClass parameters of a class (all values are strings in Kubernetes)."""
     parameters = {
         "repl": str(cfg.repl),
@@ -268,8 +337,12 @@ def portworx_parameters(cfg: StorageClassConfig) -> dict[str, str]:
 
 def derived_class_name(prefix: str, role: str, immutable: dict[str, Any]) -> str:
     """``<prefix>-<role>-<digest>``: a new name whenever an immutable field changes."""
-    digest = hashlib.sha256(json.dumps(immutable, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{prefix}-{role}-{digest}"
+    return f"{prefix}-{role}-{_digest(immutable)}"
+
+
+def _digest(value: Any) -> str:
+    """Eight hex digits that change whenever ``value`` (plain JSON data) does."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def _flag(value: bool) -> str:

@@ -39,6 +39,11 @@ class RecordedResource:
     """Whether ``pulumi destroy`` leaves the object in place."""
     dependencies: tuple[str, ...]
     """URNs the resource explicitly depends on."""
+    provider: str = ""
+    """Reference of the resource's explicit provider; empty when it would use a default one."""
+    aliases: tuple[str, ...] = ()
+    """Former URNs of the resource (its parent's included), so a move is not a replace."""
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,27 @@ class _RecordingMonitor(MockMonitor):
                 props=_resolve_secrets(self.resources[urn].state, self._reveal_secrets),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=tuple(request.dependencies),
+                provider=request.provider,
+                aliases=tuple(_alias_urns(request, urn)),
+                ignore_changes=tuple(request.ignoreChanges),
             )
             for request, urn in self._registered
         ]
+
+
+def _alias_urns(request: Any, urn: str) -> list[str]:
+    """The URNs an alias spec stands for (the engine derives the children's from these)."""
+    head, project, *_ = urn.split("::")
+    urns = list(request.aliasURNs)
+    for alias in request.aliases:
+        spec = alias.spec
+        kind, name = spec.type or request.type, spec.name or request.name
+        if spec.noParent:
+            urns.append(f"{head}::{project}::{kind}::{name}")
+        elif spec.parentUrn:
+            parent_types = spec.parentUrn.split("::")[2]
+            urns.append(f"{head}::{project}::{parent_types}${kind}::{name}")
+    return urns
 
 
 def _urn_type(urn: str) -> str:

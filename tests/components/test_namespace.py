@@ -59,18 +59,29 @@ def test_default_requests_and_limits_for_containers():
     assert set(limits["defaultRequest"]) == set(limits["default"]) == {"cpu", "memory"}
 
 
-def test_traffic_stays_inside_the_pipeline():
+def test_pods_may_use_dns_and_nothing_else_until_an_element_opens_a_flow():
     run = two_role_run()
-    policies = by_name(of_kind(run, "NetworkPolicy"))
+    policies = by_name(r for r in of_kind(run, "NetworkPolicy") if r.component == "clicks")
+    assert set(policies) == {"clicks-default-deny", "clicks-dns"}
     deny = policies["clicks-default-deny"].props["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    internal = policies["clicks-internal"].props["spec"]
-    assert internal["ingress"] == [{"from": [{"podSelector": {}}]}]
-    same_namespace, dns = internal["egress"]
-    assert same_namespace == {"to": [{"podSelector": {}}]}
-    assert {p["port"] for p in dns["ports"]} == {53}
-    assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "kube-system"
+    dns = policies["clicks-dns"].props["spec"]
+    assert dns == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                        },
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
     }
 
 
@@ -78,7 +89,11 @@ def test_namespaced_objects_wait_for_their_namespace():
     run = two_role_run()
     namespace_urn = by_name(of_kind(run, "Namespace"))["clicks"].urn
     for resource in run.resources:
-        if resource.component == "clicks" and resource.type != "kubernetes:core/v1:Namespace":
+        if (
+            resource.custom
+            and resource.component == "clicks"
+            and resource.type != "kubernetes:core/v1:Namespace"
+        ):
             assert namespace_urn in resource.dependencies, resource.name
 
 
@@ -86,6 +101,32 @@ def test_namespaces_are_retained_on_destroy_unless_told_otherwise():
     assert all(ns.retain_on_delete for ns in of_kind(two_role_run(), "Namespace"))
     run = two_role_run(retainOnDelete=False)
     assert not any(ns.retain_on_delete for ns in of_kind(run, "Namespace"))
+
+
+GUARD_RAILS = ("ResourceQuota", "LimitRange", "NetworkPolicy")
+
+
+def test_a_retained_namespace_keeps_its_guard_rails():
+    run = two_role_run()
+    guard_rails = [r for kind in GUARD_RAILS for r in of_kind(run, kind)]
+    assert len(guard_rails) == 8  # two pipelines: quota, limits, default-deny, dns
+    assert all(r.retain_on_delete for r in guard_rails)
+    run = two_role_run(retainOnDelete=False)
+    assert not any(r.retain_on_delete for kind in GUARD_RAILS for r in of_kind(run, kind))
+
+
+def test_the_namespace_keeps_its_urn_under_the_pipeline_component():
+    # The namespace component moved under Pipeline: an alias to its old parent (the stack) keeps
+    # its URN, so a deployed stack sees no replace. Objects keep their logical names too.
+    run = two_role_run()
+    (component,) = [
+        r
+        for r in run.resources
+        if r.type == "data-pipeline:tenancy:PipelineNamespace" and r.name == "clicks"
+    ]
+    assert component.aliases == (
+        "urn:pulumi:test::data-pipeline::data-pipeline:tenancy:PipelineNamespace::clicks",
+    )
 
 
 @given(st.integers(min_value=0, max_value=2**60))

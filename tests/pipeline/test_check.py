@@ -153,5 +153,5 @@ def test_encrypted_stack_values_become_placeholders_and_are_never_printed(tmp_pa
     assert result.returncode == 0, result.stderr
     written = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
     assert ciphertext not in result.stdout + result.stderr + written
-    secret = yaml.safe_load((out / "k8s" / "Secret-storage-db-passphrase.yaml").read_text())
+    secret = yaml.safe_load((out / "k8s" / "Secret-storage-db-r1-passphrase.yaml").read_text())
     assert secret["stringData"] == {"passphrase": "[secret]"}

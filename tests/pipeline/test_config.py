@@ -118,6 +118,38 @@ def test_unset_repl_defaults_to_three_copies():
             'data-pipeline:kubernetes.namespace: "Data_Pipeline" is not allowed (a DNS label '
             "of at most 30 characters: lowercase letters, digits and '-')",
         ),
+        (
+            minimal_config(
+                storage={"classes": {"db": {}}, "encryptionKeys": {"k": {"passphrase": "x"}}},
+                kubernetes={"renderDirectory": "out"},
+            ),
+            "data-pipeline:storage.encryptionKeys.k.passphrase: not allowed with "
+            "kubernetes.renderDirectory: the rendered Secret would hold the passphrase in clear "
+            "(use existingSecret)",
+        ),
+        (
+            minimal_config(
+                storage={
+                    "classes": {"db": {}},
+                    "encryptionKeys": {"k": {"passphrase": "x", "rotation": 0}},
+                }
+            ),
+            "data-pipeline:storage.encryptionKeys.k.rotation: 0 is not allowed (1..999)",
+        ),
+        (
+            minimal_config(kubernetes={"apiServer": {"cidrs": ["10.0.0.1"]}}),
+            'data-pipeline:kubernetes.apiServer.cidrs[0]: "10.0.0.1" is not allowed '
+            "(a CIDR block such as 10.0.0.0/16)",
+        ),
+        (
+            minimal_config(kubernetes={"apiServer": {"ports": []}}),
+            "data-pipeline:kubernetes.apiServer.ports: an empty list is not allowed "
+            "(at least one entry)",
+        ),
+        (
+            minimal_config(kubernetes={"apiServer": {"ports": "443"}}),
+            'data-pipeline:kubernetes.apiServer.ports: "443" is not allowed (expected a list)',
+        ),
     ],
 )
 def test_bad_value_gives_one_exact_message(raw, message):
@@ -169,3 +201,34 @@ def test_pulumi_scalar_strings_are_read_as_their_types():
     raw = minimal_config(storage={"classes": {"db": {"repl": "2", "secure": "false"}}})
     db = parse_config(raw).storage.classes["db"]
     assert (db.repl, db.secure) == (2, False)
+
+
+def test_a_reference_and_the_rule_between_sections_are_reported_together():
+    raw = minimal_config(
+        storage={
+            "classes": {"db": {"encryptionKey": "vault"}},
+            "encryptionKeys": {"k": {"passphrase": "x"}},
+        },
+        pipelines={"clicks": {"storage": {"db": "1Gi", "fast": "1Gi"}}},
+        kubernetes={"renderDirectory": "out"},
+    )
+    assert error_of(raw).splitlines() == [
+        'data-pipeline:pipelines.clicks.storage.fast: "fast" is not allowed '
+        "(a role declared in storage.classes: db)",
+        'data-pipeline:storage.classes.db.encryptionKey: "vault" is not allowed '
+        "(a key declared in storage.encryptionKeys: k)",
+        "data-pipeline:storage.encryptionKeys.k.passphrase: not allowed with "
+        "kubernetes.renderDirectory: the rendered Secret would hold the passphrase in clear "
+        "(use existingSecret)",
+    ]
+
+
+def test_an_existing_secret_may_be_rendered():
+    raw = minimal_config(
+        storage={
+            "classes": {"db": {}},
+            "encryptionKeys": {"k": {"existingSecret": {"name": "s", "key": "p"}}},
+        },
+        kubernetes={"renderDirectory": "out"},
+    )
+    assert parse_config(raw).kubernetes.render_directory == "out"

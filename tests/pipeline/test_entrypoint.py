@@ -113,3 +113,65 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "portworx-io-profile-current",
         "storage-approved-classes",
     ]
+
+
+def run_with_host_environment(config: dict, secret_keys: list[str], tmp_path: Path):
+    """Run the program with its config where the Pulumi language host puts it: the
+    PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS environment variables, nothing passed in."""
+    host_config = {
+        f"data-pipeline:{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+    }
+    code = f"""
+        import json, runpy
+        from pipeline.offline import run_program
+        try:
+            run = run_program(
+                lambda: runpy.run_path({str(PROJECT_DIR / "pipeline")!r}, run_name="__main__"),
+                project="data-pipeline", stack="dev", config={{}},
+            )
+        except Exception as exc:
+            print(json.dumps({{"error": str(exc)}}))
+        else:
+            print(json.dumps([[r.type, r.props] for r in run.resources if r.custom]))
+        """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PULUMI_CONFIG": json.dumps(host_config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_language_hosts_config_path_reads_every_key_and_keeps_secrets(tmp_path):
+    config = {
+        **MINIMAL_CONFIG,
+        "storage": {
+            "classes": {"db": {"repl": 2, "encryptionKey": "k"}},
+            "encryptionKeys": {"k": {"passphrase": "from-the-host"}},
+        },
+    }
+    registered = run_with_host_environment(config, ["data-pipeline:storage"], tmp_path)
+    secrets = [props for kind, props in registered if kind == "kubernetes:core/v1:Secret"]
+    passphrase = next(p for p in secrets if p["metadata"]["name"].endswith("-passphrase"))
+    assert passphrase["stringData"] == {"passphrase": "[secret]"}
+    assert "from-the-host" not in json.dumps(registered)
+    classes = [p for kind, p in registered if kind.endswith(":StorageClass")]
+    assert classes[0]["parameters"]["repl"] == "2"
+
+
+def test_the_language_hosts_config_path_rejects_a_misspelt_top_level_key(tmp_path):
+    config = {**MINIMAL_CONFIG, "storge": {"classes": {}}}
+    result = run_with_host_environment(config, [], tmp_path)
+    assert result == {
+        "error": "data-pipeline:storge: unknown key (allowed here: environment, kubernetes, "
+        "pipelines, storage)"
+    }

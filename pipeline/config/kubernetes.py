@@ -1,0 +1,42 @@
+"""The ``kubernetes`` section: where and how the program talks to the cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from pipeline.config.base import Cidr, ConfigModel, ShortName, not_allowed
+
+
+def _at_least_one(values: tuple) -> tuple:
+    # A length constraint on the tuple itself would also report a list whose items are bad.
+    if not values:
+        raise not_allowed("at least one entry")
+    return values
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class ApiServerConfig(ConfigModel):
+    """Where pods that talk to the Kubernetes API (operators' helpers, Spark drivers) may go."""
+
+    cidrs: Annotated[tuple[Cidr, ...], AfterValidator(_at_least_one)] = ("0.0.0.0/0",)
+    """Addresses of the API server's endpoints. Set them to the control plane's range: the
+    default allows any address, on the API ports only."""
+    ports: Annotated[tuple[Port, ...], AfterValidator(_at_least_one)] = (443, 6443)
+
+
+class KubernetesConfig(ConfigModel):
+    """Where and how the program talks to Kubernetes."""
+
+    namespace: ShortName = "data-pipeline"
+    """Base name of the stack's namespaces: each pipeline gets ``<namespace>-<pipeline>``."""
+    context: str | None = None
+    """kubeconfig context to deploy to; the ambient current context when unset."""
+    render_directory: str | None = None
+    """Write manifests to this directory instead of applying them (renderYamlToDirectory)."""
+    retain_on_delete: bool = True
+    """Leave namespaces (with their claims and guard rails) in the cluster on ``pulumi destroy``."""
+    api_server: ApiServerConfig = ApiServerConfig()

@@ -1,0 +1,16 @@
+"""The ``pipelines`` section: one entry per pipeline, each in a namespace of its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from pipeline.config.base import ConfigModel, Quantity, ShortName
+
+
+class PipelineConfig(ConfigModel):
+    """One pipeline of the stack, deployed into a namespace of its own."""
+
+    storage: Annotated[dict[ShortName, Quantity], Field(min_length=1)]
+    """Storage roles the pipeline may claim, each with its capacity quota (e.g. db: 200Gi)."""

@@ -1,0 +1,86 @@
+"""The whole stack: every section, and the rules that tie sections together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from pipeline.config.base import (
+    ConfigModel,
+    Problem,
+    ShortName,
+    cross_section_problems,
+    read_namespace_values,
+    validate,
+)
+from pipeline.config.kubernetes import KubernetesConfig
+from pipeline.config.pipelines import PipelineConfig
+from pipeline.config.storage import StorageConfig
+
+
+class StackConfig(ConfigModel):
+    """Everything under the ``data-pipeline:`` config namespace."""
+
+    environment: Literal["dev", "staging", "prod"]
+    storage: StorageConfig
+    pipelines: Annotated[dict[ShortName, PipelineConfig], Field(min_length=1)]
+    kubernetes: KubernetesConfig = KubernetesConfig()
+
+    @model_validator(mode="after")
+    def _check_across_sections(self) -> StackConfig:
+        # Runs once every section is valid on its own, so each rule reads parsed models.
+        cross_section_problems(self._problems())
+        return self
+
+    def _problems(self) -> Iterator[Problem]:
+        yield from _undeclared(
+            (
+                (("pipelines", name, "storage", role), role)
+                for name, pipeline in self.pipelines.items()
+                for role in pipeline.storage
+            ),
+            self.storage.classes,
+            "a role declared in storage.classes",
+        )
+        yield from _undeclared(
+            (
+                (("storage", "classes", role, "encryptionKey"), cls.encryption_key)
+                for role, cls in self.storage.classes.items()
+                if cls.encryption_key
+            ),
+            self.storage.encryption_keys,
+            "a key declared in storage.encryptionKeys",
+        )
+        if self.kubernetes.render_directory is not None:
+            for name, key in self.storage.encryption_keys.items():
+                if key.passphrase is not None:
+                    yield Problem(
+                        ("storage", "encryptionKeys", name, "passphrase"),
+                        rule="not allowed with kubernetes.renderDirectory: the rendered Secret "
+                        "would hold the passphrase in clear (use existingSecret)",
+                    )
+
+
+def _undeclared(
+    references: Iterable[tuple[tuple[str, ...], str]],
+    declared: Mapping[str, Any],
+    described_as: str,
+) -> Iterator[Problem]:
+    """A problem for each reference (the key path where a name is used, the name) that names
+    nothing in ``declared``."""
+    names = ", ".join(sorted(declared)) or "none declared"
+    for path, name in references:
+        if name not in declared:
+            yield Problem(path, name, f"{described_as}: {names}")
+
+
+def parse_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate the raw ``data-pipeline:`` keys (objects already JSON-decoded)."""
+    return validate(StackConfig, raw)
+
+
+def read_stack_config() -> StackConfig:
+    """Read and validate this stack's configuration from the Pulumi runtime, once."""
+    return parse_config(read_namespace_values())
