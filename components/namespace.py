@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import PIPELINE_LABEL
 from components.network import NAMESPACE_NAME_LABEL
+from components.quantities import format_bytes, quantity_bytes
 
 # The Pod Security Standard every pipeline namespace enforces.
 POD_SECURITY_LEVEL = "restricted"
@@ -158,28 +157,3 @@ class PipelineNamespace(pulumi.ComponentResource):
             spec={"podSelector": every_pod, "policyTypes": ["Egress"], "egress": [cluster_dns]},
             opts=self._guard_rail,
         )
-
-
-_QUANTITY = re.compile(r"(?P<number>[0-9.]+)(?P<suffix>[KMGTPE]i|[kMGTPE])?")
-_FACTORS = {
-    None: 1,
-    **{f"{s}i": 1024 ** (i + 1) for i, s in enumerate("KMGTPE")},
-    **{s: 1000 ** (i + 1) for i, s in enumerate("kMGTPE")},
-}
-
-
-def quantity_bytes(quantity: str) -> int:
-    """Bytes of a Kubernetes quantity such as ``100Gi`` (validated by the config already)."""
-    match = _QUANTITY.fullmatch(quantity)
-    if match is None:
-        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
-    return int(Decimal(match["number"]) * _FACTORS[match["suffix"]])
-
-
-def format_bytes(count: int) -> str:
-    """The largest binary unit that states ``count`` exactly (``300Gi``, else bytes)."""
-    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
-        factor = _FACTORS[suffix]
-        if count and count % factor == 0:
-            return f"{count // factor}{suffix}"
-    return str(count)

@@ -12,40 +12,15 @@ and validated against Kubernetes' schemas without a runtime.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from components.quantities import parse_quantity
 
 # Portworx's scheduler extender: places pods on nodes that hold a replica of their volume.
 STORK_SCHEDULER = "stork"
 ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
-
-# sign, number, then a binary suffix, a decimal exponent or a decimal suffix ("" = none).
-_QUANTITY = re.compile(
-    r"(?P<number>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
-    r"(?:(?P<binary>[KMGTPE]i)|[eE](?P<exponent>[+-]?[0-9]+)|(?P<decimal>[numkMGTPE]?))"
-)
-_DECIMAL_EXPONENTS = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
-_DECIMAL_EXPONENTS |= {"P": 15, "E": 18}
-_BINARY_EXPONENTS = {f"{prefix}i": 10 * (i + 1) for i, prefix in enumerate("KMGTPE")}
-
-
-def parse_quantity(quantity: str) -> Decimal:
-    """The value of a Kubernetes quantity: ``500m`` -> 0.5, ``2Gi`` -> 2147483648, ``1e3`` -> 1000.
-
-    Raises ValueError for anything the API server would reject, such as ``1GB`` or ``2 Gi``.
-    """
-    match = _QUANTITY.fullmatch(quantity) if isinstance(quantity, str) else None
-    if match is None:
-        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
-    number = Decimal(match["number"])
-    if match["binary"]:
-        return number * 2 ** _BINARY_EXPONENTS[match["binary"]]
-    if match["exponent"]:
-        return number.scaleb(int(match["exponent"]))
-    return number.scaleb(_DECIMAL_EXPONENTS[match["decimal"]])
 
 
 @dataclass(frozen=True)

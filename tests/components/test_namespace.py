@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.namespace import format_bytes, quantity_bytes
+from components.quantities import format_bytes, quantity_bytes
 from tests.conftest import by_name, minimal_config, of_kind, run_with_config
 
 

@@ -13,11 +13,11 @@ from components.pods import (
     STORK_SCHEDULER,
     ZONE_TOPOLOGY_KEY,
     Resources,
-    parse_quantity,
     restricted_container_security_context,
     restricted_pod_security_context,
     zone_spread,
 )
+from components.quantities import parse_quantity
 from tests.schemas import validate_builtin
 
 
