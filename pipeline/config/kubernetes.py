@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from pipeline.config.base import Cidr, ConfigModel, ShortName, not_allowed
+from pipeline.config.base import Cidr, ConfigModel, DnsLabel, ShortName, not_allowed
 
 
 def _at_least_one(values: tuple) -> tuple:
@@ -40,3 +40,6 @@ class KubernetesConfig(ConfigModel):
     retain_on_delete: bool = True
     """Leave namespaces (with their claims and guard rails) in the cluster on ``pulumi destroy``."""
     api_server: ApiServerConfig = ApiServerConfig()
+    zones: tuple[DnsLabel, ...] = ()
+    """Names of the cluster's zones (values of storage.placement.topologyKey), for the capacity
+    plan's share per zone; unset: the plan shows the cluster as one."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from pipeline.config.base import ConfigModel, Quantity, ShortName
+from pipeline.config.kafka import KafkaConfig
 
 
 class PipelineConfig(ConfigModel):
@@ -14,3 +15,5 @@ class PipelineConfig(ConfigModel):
 
     storage: Annotated[dict[ShortName, Quantity], Field(min_length=1)]
     """Storage roles the pipeline may claim, each with its capacity quota (e.g. db: 200Gi)."""
+    kafka: KafkaConfig | None = None
+    """The pipeline's Kafka cluster; none when unset."""

@@ -16,6 +16,8 @@ from pipeline.config.base import (
     validate,
 )
 from pipeline.config.kubernetes import KubernetesConfig
+from pipeline.config.monitoring import MonitoringConfig
+from pipeline.config.operators import OperatorsConfig
 from pipeline.config.pipelines import PipelineConfig
 from pipeline.config.storage import StorageConfig
 
@@ -27,6 +29,8 @@ class StackConfig(ConfigModel):
     storage: StorageConfig
     pipelines: Annotated[dict[ShortName, PipelineConfig], Field(min_length=1)]
     kubernetes: KubernetesConfig = KubernetesConfig()
+    operators: OperatorsConfig = OperatorsConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
     def _check_across_sections(self) -> StackConfig:
@@ -53,6 +57,9 @@ class StackConfig(ConfigModel):
             self.storage.encryption_keys,
             "a key declared in storage.encryptionKeys",
         )
+        for name, pipeline in self.pipelines.items():
+            if pipeline.kafka is not None:
+                yield from _kafka_problems(name, pipeline)
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -61,6 +68,27 @@ class StackConfig(ConfigModel):
                         rule="not allowed with kubernetes.renderDirectory: the rendered Secret "
                         "would hold the passphrase in clear (use existingSecret)",
                     )
+
+
+def _kafka_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
+    kafka = pipeline.kafka
+    assert kafka is not None
+    where = ("pipelines", name, "kafka")
+    yield from _undeclared(
+        [((*where, "storageRole"), kafka.storage_role)],
+        pipeline.storage,
+        f"a role pipelines.{name}.storage claims",
+    )
+    for client, cfg in kafka.clients.items():
+        for access in ("produces", "consumes"):
+            yield from _undeclared(
+                (
+                    ((*where, "clients", client, access, index), topic)
+                    for index, topic in enumerate(getattr(cfg, access))
+                ),
+                kafka.topics,
+                f"a topic of pipelines.{name}.kafka.topics",
+            )
 
 
 def _undeclared(

@@ -113,6 +113,9 @@ class StorageConfig(ConfigModel):
     encryption_keys: Annotated[dict[ShortName, EncryptionKeyConfig], Field(default_factory=dict)]
     placement: PlacementConfig = PlacementConfig()
     snapshots: SnapshotsConfig = SnapshotsConfig()
+    stork: bool = False
+    """Schedule every stateful pod with Stork, next to a replica of its volume (Stork installed
+    with Portworx; its admission webhook can do the same cluster-wide)."""
 
     def zone_spread(self, role: str) -> bool:
         """Whether the class of ``role`` spreads its replicas across zones."""

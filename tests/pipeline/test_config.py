@@ -52,7 +52,7 @@ def test_unset_repl_defaults_to_three_copies():
         (
             minimal_config(storage={"classes": {"db": {}}, "clases": {}}),
             "data-pipeline:storage.clases: unknown key (allowed here: classPrefix, classes, "
-            "encryptionKeys, placement, snapshots)",
+            "encryptionKeys, placement, snapshots, stork)",
         ),
         (
             minimal_config(storage={"classes": {"db": {"rep": 2, "secur": True}}}),

@@ -173,5 +173,5 @@ def test_the_language_hosts_config_path_rejects_a_misspelt_top_level_key(tmp_pat
     result = run_with_host_environment(config, [], tmp_path)
     assert result == {
         "error": "data-pipeline:storge: unknown key (allowed here: environment, kubernetes, "
-        "pipelines, storage)"
+        "monitoring, operators, pipelines, storage)"
     }
