@@ -128,10 +128,10 @@ class PatternType(StrEnum):
 
 @dataclass(frozen=True)
 class ClientPeer:
-    """Pods allowed to reach the client listeners: those matching both selectors.
+    """Pods allowed to reach the client listeners, with NetworkPolicy peer semantics.
 
-    A selector left out matches everything in its dimension (as in a NetworkPolicy peer), so
-    ``ClientPeer(namespace_labels={...})`` admits every pod of the matching namespaces.
+    Both selectors: matching pods in matching namespaces. Namespace labels only: every pod of
+    the matching namespaces. Pod labels only: matching pods of the Kafka's own namespace.
     Label values may be Pulumi Outputs (``kubernetes.io/metadata.name: <namespace>``).
     """
 
@@ -394,8 +394,8 @@ def kafka_body(cluster: KafkaCluster) -> dict[str, Any]:
     """
     annotations = {}
     if cluster.api_version == API_V1BETA2:
-        # Strimzi before v1 reconciles a Kafka as KRaft with node pools only when annotated so;
-        # later operators ignore both annotations.
+        # Operators that still serve v1beta2 were documented with these annotations for KRaft
+        # clusters with node pools (up to 0.45 they are required); where ignored they do no harm.
         annotations = {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"}
     authorization: dict[str, Any] = {"type": "simple"}
     if cluster.super_users:
