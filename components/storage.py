@@ -11,7 +11,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.alerting.portworx import portworx_alert_groups, portworx_service_monitor_spec
 from components.k8s import CustomObject
+from components.monitoring import Monitoring
 from components.labels import ROLE_LABEL
 from components.portworx import CSI_DRIVER
 
@@ -99,6 +101,10 @@ class PortworxStorageArgs:
     placement: PlacementArgs
     encryption_keys: Mapping[str, EncryptionKeyArgs] = field(default_factory=dict)
     snapshot_classes: tuple[SnapshotClassArgs, ...] = ()
+    monitoring: Monitoring | None = None
+    """Scrape Portworx and alert on it; None: monitoring disabled for the stack."""
+    portworx_namespace: str = "portworx"
+    """Namespace of the Portworx service (its metrics port, px-api)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,9 @@ class ProvisionedClass:
 
     role: str
     name: pulumi.Output[str]
+    digest: str
+    """Digest of the class's immutable fields (the end of its name): what a volume that can never
+    change its class (an operator's claim) is keyed by."""
     access_mode: str
     repl: int
     resource: k8s.storage.v1.StorageClass
@@ -160,6 +169,8 @@ class PortworxStorage(pulumi.ComponentResource):
             for role, spec in args.classes.items()
         }
         self.snapshot_classes = self._create_snapshot_classes()
+        if args.monitoring is not None:
+            self._create_monitoring(args.monitoring)
 
         self.register_outputs(
             {
@@ -271,7 +282,8 @@ class PortworxStorage(pulumi.ComponentResource):
             "reclaimPolicy": spec.reclaim_policy,
             "volumeBindingMode": "WaitForFirstConsumer",
         }
-        name = derived_class_name(self._args.name_prefix, role, immutable)
+        digest = _digest(immutable)
+        name = f"{self._args.name_prefix}-{role}-{digest}"
         resource = k8s.storage.v1.StorageClass(
             f"{self._name}-{role}",
             metadata=self._metadata(name, **{ROLE_LABEL: role}),
@@ -289,7 +301,31 @@ class PortworxStorage(pulumi.ComponentResource):
             ),
         )
         access_mode = "ReadWriteMany" if spec.sharedv4 else "ReadWriteOnce"
-        return ProvisionedClass(role, resource.metadata.name, access_mode, spec.repl, resource)
+        return ProvisionedClass(
+            role, resource.metadata.name, digest, access_mode, spec.repl, resource
+        )
+
+    def _create_monitoring(self, monitoring: Monitoring) -> None:
+        # Monitors hold no data: unlike the catalog, they go with the stack.
+        in_component = pulumi.ResourceOptions(parent=self)
+        namespace = self._args.portworx_namespace
+        monitoring.create_monitor(
+            f"{self._name}-portworx-monitor",
+            kind="ServiceMonitor",
+            name=f"{self._args.name_prefix}-portworx",
+            namespace=namespace,
+            labels=self._args.labels,
+            spec=portworx_service_monitor_spec(namespace),
+            opts=in_component,
+        )
+        monitoring.create_alert_rules(
+            f"{self._name}-portworx-alerts",
+            name=f"{self._args.name_prefix}-portworx",
+            namespace=namespace,
+            labels=self._args.labels,
+            groups=portworx_alert_groups(),
+            opts=in_component,
+        )
 
     def _create_snapshot_classes(self) -> dict[str, str]:
         names = {}
@@ -335,13 +371,9 @@ def portworx_parameters(cfg: StorageClassArgs) -> dict[str, str]:
     return parameters
 
 
-def derived_class_name(prefix: str, role: str, immutable: dict[str, Any]) -> str:
-    """``<prefix>-<role>-<digest>``: a new name whenever an immutable field changes."""
-    return f"{prefix}-{role}-{_digest(immutable)}"
-
-
 def _digest(value: Any) -> str:
-    """Eight hex digits that change whenever ``value`` (plain JSON data) does."""
+    """Eight hex digits that change whenever ``value`` (plain JSON data) does: a class is named
+    ``<prefix>-<role>-<digest of its immutable fields>``, so such a change is a new class."""
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:8]
 
 

@@ -12,7 +12,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import common_labels
+from components.kafka import (
+    KafkaClientArgs,
+    KafkaCluster,
+    KafkaClusterArgs,
+    KafkaNodesArgs,
+    KafkaTopicArgs,
+)
+from components.monitoring import Monitoring
+from components.operators import Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
+from components.pods import Resources
 from components.storage import (
     EncryptionKeyArgs,
     PlacementArgs,
@@ -22,7 +32,10 @@ from components.storage import (
     StorageClassArgs,
 )
 from pipeline.config import StackConfig
-from pipeline.config.storage import StorageConfig
+from pipeline.config.compute import ResourcesConfig
+from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
+
+STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 
 
 def compose_stack(config: StackConfig) -> None:
@@ -30,10 +43,11 @@ def compose_stack(config: StackConfig) -> None:
     labels = common_labels(config.environment)
     provider = _create_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
+    monitoring = _monitoring(config)
 
     storage = PortworxStorage(
         "storage",
-        _storage_args(config.storage, _class_prefix(config), labels),
+        _storage_args(config, _class_prefix(config), labels, monitoring),
         with_provider,
     )
     kubernetes = config.kubernetes
@@ -54,12 +68,136 @@ def compose_stack(config: StackConfig) -> None:
         for name, pipeline in config.pipelines.items()
     }
 
+    streaming = {name: p.kafka for name, p in config.pipelines.items() if p.kafka}
+    streams: dict[str, KafkaCluster] = {}
+    if streaming:
+        strimzi = Operator(
+            "strimzi",
+            _strimzi_args(config, [pipelines[name].namespace.name for name in streaming], labels),
+            with_provider,
+        )
+        streams = {
+            name: KafkaCluster(
+                name,
+                _kafka_args(config, name, kafka, pipelines[name], storage, strimzi, monitoring),
+                pulumi.ResourceOptions(parent=pipelines[name]),
+            )
+            for name, kafka in streaming.items()
+        }
+
     pulumi.export("environment", config.environment)
     pulumi.export("storageClasses", {role: c.name for role, c in storage.classes.items()})
     pulumi.export("placementStrategy", storage.placement_strategy)
     pulumi.export("snapshotClasses", storage.snapshot_classes)
     pulumi.export("namespaces", {name: p.namespace.name for name, p in pipelines.items()})
-    pulumi.export("pipelines", {name: p.outputs() for name, p in pipelines.items()})
+    pulumi.export(
+        "pipelines",
+        {
+            name: {
+                **p.outputs(),
+                **({"kafka": _kafka_outputs(streams[name])} if name in streams else {}),
+            }
+            for name, p in pipelines.items()
+        },
+    )
+
+
+def _kafka_outputs(kafka: KafkaCluster) -> dict[str, pulumi.Input[object]]:
+    return {"bootstrap": kafka.bootstrap, "caSecret": kafka.ca_secret, "users": kafka.users}
+
+
+def _monitoring(config: StackConfig) -> Monitoring | None:
+    monitoring = config.monitoring
+    if not monitoring.enabled:
+        return None
+    return Monitoring(
+        prometheus_namespace=monitoring.namespace,
+        prometheus_pods=monitoring.prometheus_pods,
+        selector_labels=monitoring.selector_labels,
+    )
+
+
+def _strimzi_args(
+    config: StackConfig, watched: list[pulumi.Output[str]], labels: dict[str, str]
+) -> OperatorArgs:
+    strimzi = config.operators.strimzi
+    return OperatorArgs(
+        install=strimzi.install,
+        namespace=strimzi.namespace,
+        crd="kafkas.kafka.strimzi.io",
+        chart=STRIMZI_CHART,
+        version=strimzi.chart_version,
+        labels=labels,
+        values={
+            # The pipeline namespaces (Outputs: the chart's RoleBindings wait for them).
+            "watchNamespaces": watched,
+            "watchAnyNamespace": False,
+            # ClusterRole strimzi-kafka-broker: brokers read their node's zone (rack awareness).
+            "createGlobalResources": True,
+            "generateNetworkPolicy": True,
+            "generatePodDisruptionBudget": True,
+        },
+    )
+
+
+def _kafka_args(
+    config: StackConfig,
+    name: str,
+    kafka: KafkaConfig,
+    pipeline: Pipeline,
+    storage: PortworxStorage,
+    strimzi: Operator,
+    monitoring: Monitoring | None,
+) -> KafkaClusterArgs:
+    return KafkaClusterArgs(
+        namespace=pipeline.namespace,
+        storage=storage.class_for(kafka.storage_role),
+        operator=strimzi,
+        operator_namespace=config.operators.strimzi.namespace,
+        kubernetes_api=pipeline.kubernetes_api,
+        api_version=config.operators.strimzi.api_version,
+        version=kafka.version,
+        combined=kafka.node_pools == "combined",
+        controllers=_kafka_nodes(kafka.controllers),
+        brokers=_kafka_nodes(kafka.brokers),
+        authentication=kafka.authentication,
+        plaintext_listener=kafka.plaintext_listener,
+        client_namespaces=kafka.client_namespaces,
+        config=kafka.config,
+        topics={
+            topic: KafkaTopicArgs(spec.partitions, spec.replicas, spec.config)
+            for topic, spec in kafka.topics.items()
+        },
+        clients={
+            client: KafkaClientArgs(
+                produces=spec.produces,
+                consumes=spec.consumes,
+                group=(spec.group or f"{name}-{client}") if spec.consumes else None,
+            )
+            for client, spec in kafka.clients.items()
+        },
+        topology_key=config.storage.placement.topology_key,
+        # Only a cluster known to have several zones can insist on one node per zone.
+        strict_zone_spread=len(config.kubernetes.zones) > 1,
+        use_stork=config.storage.stork,
+        max_consumer_lag=kafka.max_consumer_lag,
+        monitoring=monitoring,
+    )
+
+
+def _kafka_nodes(nodes: KafkaNodesConfig) -> KafkaNodesArgs:
+    return KafkaNodesArgs(
+        replicas=nodes.replicas,
+        storage=nodes.storage,
+        resources=_resources(nodes.resources),
+        heap=nodes.heap,
+        volumes=nodes.volumes,
+    )
+
+
+def _resources(resources: ResourcesConfig) -> Resources:
+    compute = resources.as_kubernetes()
+    return Resources(requests=compute["requests"], limits=compute["limits"])
 
 
 def _class_prefix(config: StackConfig) -> str:
@@ -73,10 +211,13 @@ def _class_prefix(config: StackConfig) -> str:
 
 
 def _storage_args(
-    storage: StorageConfig, name_prefix: str, labels: dict[str, str]
+    config: StackConfig, name_prefix: str, labels: dict[str, str], monitoring: Monitoring | None
 ) -> PortworxStorageArgs:
+    storage = config.storage
     snapshots = storage.snapshots
     return PortworxStorageArgs(
+        monitoring=monitoring,
+        portworx_namespace=config.monitoring.portworx_namespace,
         name_prefix=name_prefix,
         labels=labels,
         classes={

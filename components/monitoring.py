@@ -1,0 +1,90 @@
+"""How every element plugs into an existing Prometheus (Prometheus operator).
+
+An element hands its scrape specs and alert groups to :class:`Monitoring`, which registers the
+PodMonitor/ServiceMonitor and PrometheusRule with the labels the Prometheus selects on, and gives
+the element the network flow that lets Prometheus (and nothing else) reach its metrics port.
+What is scraped and alerted on lives with each element (``components/alerting``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.k8s import CustomObject
+from components.network import Flow, Peer
+
+MONITORING_API = "monitoring.coreos.com/v1"
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """The Prometheus that watches the stack: where it runs and what it selects."""
+
+    prometheus_namespace: str
+    prometheus_pods: Mapping[str, str]
+    """Labels of the Prometheus pods: the peer of every metrics flow."""
+    selector_labels: Mapping[str, str]
+    """Labels the Prometheus selects monitors and rules by (e.g. ``release``)."""
+
+    def scrape_flow(self, ports: Sequence[int]) -> Flow:
+        """Ingress from Prometheus to an element's metrics ports."""
+        return Flow(
+            "Prometheus scrapes metrics",
+            (Peer(pods=self.prometheus_pods, namespace=self.prometheus_namespace),),
+            tuple(ports),
+        )
+
+    def create_monitor(
+        self,
+        resource_name: str,
+        *,
+        kind: str,
+        name: str,
+        namespace: pulumi.Input[str],
+        labels: Mapping[str, str],
+        spec: Mapping[str, Any],
+        opts: pulumi.ResourceOptions,
+    ) -> CustomObject:
+        """A PodMonitor or ServiceMonitor that the Prometheus selects."""
+        return CustomObject(
+            resource_name,
+            MONITORING_API,
+            kind,
+            {"metadata": self._metadata(name, namespace, labels), "spec": dict(spec)},
+            opts,
+        )
+
+    def create_alert_rules(
+        self,
+        resource_name: str,
+        *,
+        name: str,
+        namespace: pulumi.Input[str],
+        labels: Mapping[str, str],
+        groups: pulumi.Input[Sequence[Mapping[str, Any]]],
+        opts: pulumi.ResourceOptions,
+    ) -> CustomObject:
+        """A PrometheusRule with the element's alert groups."""
+        return CustomObject(
+            resource_name,
+            MONITORING_API,
+            "PrometheusRule",
+            {
+                "metadata": self._metadata(name, namespace, labels),
+                "spec": {"groups": groups},
+            },
+            opts,
+        )
+
+    def _metadata(
+        self, name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "namespace": namespace,
+            "labels": {**labels, **self.selector_labels},
+        }
