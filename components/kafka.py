@@ -26,7 +26,13 @@ from components.alerting.kafka import (
 from components.k8s import CustomObject
 from components.monitoring import Monitoring
 from components.namespace import PipelineNamespace
-from components.network import ElementFlows, Flow, Peer, create_flow_policy
+from components.network import (
+    NAMESPACE_NAME_LABEL,
+    ElementFlows,
+    Flow,
+    Peer,
+    create_flow_policy,
+)
 from components.operators import Operator
 from components.pods import Resources
 from components.storage import ProvisionedClass
@@ -220,17 +226,17 @@ class KafkaCluster(pulumi.ComponentResource):
 
     def _describe_cluster(self, name: str) -> StrimziCluster:
         args = self._args
-        same_pipeline = ClientPeer(pod_labels={})
-        other_namespaces = tuple(
-            ClientPeer(namespace_labels={"kubernetes.io/metadata.name": namespace})
-            for namespace in args.client_namespaces
+        # Every pod of the pipeline's namespace, and of each namespace allowed besides it.
+        client_peers = tuple(
+            ClientPeer(namespace_labels={NAMESPACE_NAME_LABEL: namespace})
+            for namespace in (args.namespace.name, *args.client_namespaces)
         )
         # Kafka Exporter reports the lag of the pipeline's own groups on its own topics only.
         exporter = kafka_exporter_spec(self._alert_settings(), tuple(args.topics))
         return StrimziCluster(
             name=name,
             namespace=args.namespace.name,
-            client_peers=(same_pipeline, *other_namespaces),
+            client_peers=client_peers,
             metrics=MetricsSource(self._metrics_config_name(), KAFKA_METRICS_CONFIG_KEY),
             authentication=Authentication(args.authentication),
             allow_plaintext=args.plaintext_listener,

@@ -282,7 +282,9 @@ class PortworxStorage(pulumi.ComponentResource):
             "reclaimPolicy": spec.reclaim_policy,
             "volumeBindingMode": "WaitForFirstConsumer",
         }
-        digest = _digest(immutable)
+        # The role is part of the digest: two roles with equal parameters are still two classes,
+        # and a volume keyed by the digest (a Kafka pool) follows its role's class.
+        digest = _digest({"role": role, **immutable})
         name = f"{self._args.name_prefix}-{role}-{digest}"
         resource = k8s.storage.v1.StorageClass(
             f"{self._name}-{role}",

@@ -71,8 +71,13 @@ def test_every_committed_stack_passes(stack, capsys):
 def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
     out = stack_outputs["prod"]
     resources = json.loads((out / "resources.json").read_text())
+    # Kubernetes objects, not the provider nor the Helm chart (a component rendered in the cluster).
     kubernetes_objects = [
-        r for r in resources if r["type"].startswith("kubernetes:") and "providers" not in r["type"]
+        r
+        for r in resources
+        if r["type"].startswith("kubernetes:")
+        and "providers" not in r["type"]
+        and not r["type"].startswith("kubernetes:helm.sh/")
     ]
     manifests = sorted((out / "k8s").glob("*.yaml"))
     assert len(manifests) == len(kubernetes_objects)

@@ -24,11 +24,46 @@ KITCHEN_SINK = minimal_config(
         },
         "placement": {"zoneSpread": True},
         "snapshots": {"cloud": {"enabled": True, "credentialId": "s3"}},
+        "stork": True,
     },
     pipelines={
-        "a": {"storage": {"db": "1Gi", "shared": "2Gi"}},
-        "b": {"storage": {"scratch": "3Gi"}},
+        "a": {
+            "storage": {"db": "1Ti", "shared": "2Gi"},
+            "kafka": {
+                "storageRole": "db",
+                "authentication": "scram-sha-512",
+                "plaintextListener": True,
+                "clientNamespaces": ["ingest"],
+                "config": {"num.io.threads": 16},
+                "brokers": {
+                    "replicas": 3,
+                    "volumes": 2,
+                    "storage": "10Gi",
+                    "heap": "1Gi",
+                    "resources": {
+                        "requests": {"cpu": "1", "memory": "4Gi"},
+                        "limits": {"cpu": "2", "memory": "4Gi"},
+                    },
+                },
+                "topics": {"events": {"partitions": 3, "config": {"retention.ms": 1000}}},
+                "clients": {
+                    "writer": {"produces": ["events"]},
+                    "reader": {"consumes": ["events"], "group": "readers"},
+                },
+            },
+        },
+        "b": {
+            "storage": {"scratch": "3Gi", "db": "100Gi"},
+            "kafka": {
+                "storageRole": "db",
+                "nodePools": "combined",
+                "topics": {"logs": {}},
+            },
+        },
     },
+    operators={"strimzi": {"install": True}},
+    kubernetes={"zones": ["a", "b", "c"]},
+    monitoring={"selectorLabels": {"release": "prom"}},
 )
 
 
@@ -66,12 +101,23 @@ def test_builtin_kinds_are_valid_in_the_oldest_supported_kubernetes(manifests_by
         "LimitRange",
         "NetworkPolicy",
         "Secret",
+        "ConfigMap",
     }
 
 
 def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds_dir):
     custom = manifests_by_schema["custom"]
-    assert {m["kind"] for m in custom} == {"VolumePlacementStrategy", "VolumeSnapshotClass"}
+    assert {m["kind"] for m in custom} == {
+        "VolumePlacementStrategy",
+        "VolumeSnapshotClass",
+        "Kafka",
+        "KafkaNodePool",
+        "KafkaTopic",
+        "KafkaUser",
+        "PodMonitor",
+        "ServiceMonitor",
+        "PrometheusRule",
+    }
     for manifest in custom:
         validate_custom(manifest, crds_dir)
 
