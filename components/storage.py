@@ -13,8 +13,8 @@ import pulumi_kubernetes as k8s
 
 from components.alerting.portworx import portworx_alert_groups, portworx_service_monitor_spec
 from components.k8s import CustomObject
-from components.monitoring import Monitoring
 from components.labels import ROLE_LABEL
+from components.monitoring import Monitoring
 from components.portworx import CSI_DRIVER
 
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
