@@ -61,8 +61,9 @@ from components.strimzi import (
 # Ports the Strimzi cluster operator uses on the nodes: controller and replication listeners
 # (TLS, its admin client) and the Kafka agent that reports a broker's state during rolls.
 _OPERATOR_PORTS = (9090, 9091, 8443)
-# Strimzi's metrics port (tcp-prometheus) on brokers, controllers and Kafka Exporter.
-_METRICS_PORT = 9404
+# Strimzi's metrics port (tcp-prometheus) on brokers, controllers and Kafka Exporter, and the
+# entity operator's health ports, which serve its metrics (healthcheck-to, healthcheck-uo).
+_METRICS_PORTS = (9404, 8080, 8081)
 # Strimzi reads a Ready condition on these kinds: Pulumi waits for it.
 _WAIT_FOR_READY = {"pulumi.com/waitFor": "condition=Ready"}
 
@@ -339,7 +340,7 @@ class KafkaCluster(pulumi.ComponentResource):
             ),
         ]
         if args.monitoring is not None:
-            ingress.append(args.monitoring.scrape_flow([_METRICS_PORT]))
+            ingress.append(args.monitoring.scrape_flow(_METRICS_PORTS))
         create_flow_policy(
             f"{self._name}-flows",
             element=f"kafka-{self._name}",

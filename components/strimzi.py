@@ -73,12 +73,12 @@ DURABLE_BROKER_CONFIG: Mapping[str, Any] = MappingProxyType(
 )
 # Replication settings that cannot exceed the number of brokers, and the minimum ISR each
 # replication factor bounds (a min ISR above its factor refuses every acks=all write).
-_REPLICATION_FACTORS = (
+REPLICATION_FACTORS = (
     "default.replication.factor",
     "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor",
 )
-_MIN_ISR_BOUNDS = {
+MIN_ISR_BOUNDS = {
     "min.insync.replicas": "default.replication.factor",
     "transaction.state.log.min.isr": "transaction.state.log.replication.factor",
 }
@@ -571,12 +571,12 @@ def check_cluster(
     config = cluster.broker_config()
     problems += [
         f"{key} {config[key]} exceeds the {brokers} broker(s)"
-        for key in _REPLICATION_FACTORS
+        for key in REPLICATION_FACTORS
         if int(config[key]) > brokers
     ]
     problems += [
         f"{key} {config[key]} exceeds {factor} {config[factor]}: every acks=all write would fail"
-        for key, factor in _MIN_ISR_BOUNDS.items()
+        for key, factor in MIN_ISR_BOUNDS.items()
         if int(config[key]) > int(config[factor])
     ]
     for topic in topics:

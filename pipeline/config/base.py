@@ -44,10 +44,10 @@ def config_rule(message: str) -> PydanticCustomError:
 
 @dataclass(frozen=True)
 class Problem:
-    """A problem found across sections, once they are each valid (e.g. an undeclared reference).
+    """A problem a model validator found between keys (e.g. an undeclared reference).
 
-    ``loc`` is the key path inside the stack; ``allowed`` says what is allowed instead of
-    ``value``; or ``rule`` states a rule between keys (then ``value`` is not shown).
+    ``loc`` is the key path inside the model that found it; ``allowed`` says what is allowed
+    instead of ``value``; or ``rule`` states a rule between keys (then ``value`` is not shown).
     """
 
     loc: tuple[str | int, ...]
@@ -56,11 +56,11 @@ class Problem:
     rule: str = ""
 
 
-def cross_section_problems(problems: Iterable[Problem]) -> None:
-    """Raise the problems a stack-level validator found, all at once, or nothing."""
+def raise_problems(problems: Iterable[Problem]) -> None:
+    """Raise the problems a model validator found, all at once (one line each), or nothing."""
     found = list(problems)
     if found:
-        raise PydanticCustomError("cross_section", "cross-section problems", {"problems": found})
+        raise PydanticCustomError("problems", "problems between keys", {"problems": found})
 
 
 def matching(pattern: str, allowed: str) -> Callable[[str], str]:
@@ -165,17 +165,20 @@ def format_errors(exc: ValidationError) -> str:
     """One line per problem: ``<full key path>: <bad value> is not allowed (<what is>)``."""
     lines: list[str] = []
     for error in exc.errors(include_url=False):
-        if error["type"] == "cross_section":
-            lines.extend(_format_problem(problem) for problem in error["ctx"]["problems"])
+        if error["type"] == "problems":
+            # A problem's path is relative to the model whose validator found it.
+            where = tuple(error["loc"])
+            lines.extend(_format_problem(where, problem) for problem in error["ctx"]["problems"])
         else:
             lines.append(_format_error(error))
     return "\n".join(lines)
 
 
-def _format_problem(problem: Problem) -> str:
+def _format_problem(where: tuple[str | int, ...], problem: Problem) -> str:
+    path = _path((*where, *problem.loc))
     if problem.rule:
-        return f"{_path(problem.loc)}: {problem.rule}"
-    return f"{_path(problem.loc)}: {_show(problem.value)} is not allowed ({problem.allowed})"
+        return f"{path}: {problem.rule}"
+    return f"{path}: {_show(problem.value)} is not allowed ({problem.allowed})"
 
 
 def _format_error(error: Mapping[str, Any]) -> str:

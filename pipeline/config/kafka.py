@@ -7,19 +7,23 @@ memory limit (the page cache does the real work), JBOD volumes on a self-replica
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from components.quantities import parse_quantity
+from components.strimzi import DURABLE_BROKER_CONFIG, MIN_ISR_BOUNDS, REPLICATION_FACTORS
 from pipeline.config.base import (
     ConfigModel,
     DnsLabel,
+    Problem,
     Quantity,
     ShortName,
     between,
     config_rule,
     matching,
+    raise_problems,
 )
 from pipeline.config.compute import MemoryQuantity, ResourcesConfig, resources
 
@@ -110,12 +114,45 @@ class KafkaConfig(ConfigModel):
     """Alert when a consumer group of the pipeline lags more messages than this."""
 
     @model_validator(mode="after")
-    def _topics_fit_on_the_brokers(self) -> KafkaConfig:
+    def _check_the_cluster(self) -> KafkaConfig:
+        raise_problems(self._problems())
+        return self
+
+    def _problems(self) -> Iterator[Problem]:
+        """What Strimzi or Kafka would refuse, or run unsafely, once deployed."""
         brokers = self.brokers.replicas
+        controllers = brokers if self.node_pools == "combined" else self.controllers.replicas
+        quorum = "brokers" if self.node_pools == "combined" else "controllers"
+        if controllers % 2 == 0:
+            yield Problem(
+                (quorum, "replicas"),
+                controllers,
+                "an odd number of KRaft controllers: a quorum of "
+                f"{controllers} tolerates no more failures than one of {controllers - 1}",
+            )
+        if self.plaintext_listener and self.authentication != "scram-sha-512":
+            yield Problem(
+                ("plaintextListener",),
+                rule="needs authentication scram-sha-512 (TLS client certificates need TLS)",
+            )
+        config = {**DURABLE_BROKER_CONFIG, **self.config}
+        for key in REPLICATION_FACTORS:
+            if int(config[key]) > brokers:
+                yield Problem(("config", key), config[key], f"at most the {brokers} brokers")
+        for key, factor in MIN_ISR_BOUNDS.items():
+            if int(config[key]) > int(config[factor]):
+                yield Problem(("config", key), config[key], f"at most {factor} {config[factor]}")
         for name, topic in self.topics.items():
             if topic.replicas > brokers:
-                raise config_rule(
-                    f"topics.{name}.replicas {topic.replicas} is more than the "
-                    f"{brokers} brokers (each replica needs a broker of its own)"
+                yield Problem(
+                    ("topics", name, "replicas"),
+                    topic.replicas,
+                    f"at most the {brokers} brokers: each replica needs a broker of its own",
                 )
-        return self
+            min_isr = topic.config.get("min.insync.replicas", config["min.insync.replicas"])
+            if int(min_isr) > topic.replicas:
+                yield Problem(
+                    ("topics", name, "config", "min.insync.replicas"),
+                    min_isr,
+                    f"at most the topic's {topic.replicas} replicas",
+                )

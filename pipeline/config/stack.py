@@ -11,7 +11,7 @@ from pipeline.config.base import (
     ConfigModel,
     Problem,
     ShortName,
-    cross_section_problems,
+    raise_problems,
     read_namespace_values,
     validate,
 )
@@ -35,7 +35,7 @@ class StackConfig(ConfigModel):
     @model_validator(mode="after")
     def _check_across_sections(self) -> StackConfig:
         # Runs once every section is valid on its own, so each rule reads parsed models.
-        cross_section_problems(self._problems())
+        raise_problems(self._problems())
         return self
 
     def _problems(self) -> Iterator[Problem]:
