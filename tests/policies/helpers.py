@@ -12,9 +12,14 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from policies.engine import Resource, ResourcePolicy, evaluate, resolve, to_pulumi_policy
+from policies.engine import ResourcePolicy, evaluate, resolve, to_pulumi_policy
 from policies.pack import POLICIES
-from policies.storage import PVC, SNAPSHOT_CLASS, STATEFUL_SET, STORAGE_CLASS
+from policies.record import Resource
+
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
 GOOD_PARAMETERS = {
     "repl": "3",
@@ -105,7 +110,7 @@ def policy_named(name: str):
 def messages(name: str, resources: list[Resource], settings: dict | None = None) -> list[str]:
     """Violations of one policy, through the engine the check and the evaluator use."""
     resolved = [r for r in resolve(POLICIES, {name: settings or {}}) if r.policy.name == name]
-    return [v.message for v in evaluate(resolved, resources)]
+    return [v.message for v in evaluate(resolved, resources).violations]
 
 
 def pulumi_messages(

@@ -25,15 +25,17 @@ CASES = [
         [storage_class(), snapshot_class()],
         [
             storage_class(provisioner="kubernetes.io/portworx-volume"),
+            storage_class("aws", provisioner="ebs.csi.aws.com"),
             snapshot_class(driver="ebs.csi.aws.com"),
         ],
         [
-            'StorageClass "px-prod-db-0a1b2c3d" (role db) uses provisioner '
-            "'kubernetes.io/portworx-volume'; use the Portworx CSI driver 'pxd.portworx.com' "
-            "(the in-tree kubernetes.io/portworx-volume is deprecated)",
+            'StorageClass "px-prod-db-0a1b2c3d" (role db) uses the deprecated in-tree '
+            "provisioner 'kubernetes.io/portworx-volume'; use the Portworx CSI driver "
+            "'pxd.portworx.com'",
+            "StorageClass \"aws\" (role db) uses provisioner 'ebs.csi.aws.com'; use the Portworx "
+            "CSI driver 'pxd.portworx.com'",
             "VolumeSnapshotClass \"px-prod-local-snapshots\" uses driver 'ebs.csi.aws.com'; use "
-            "the Portworx CSI driver 'pxd.portworx.com' (the in-tree "
-            "kubernetes.io/portworx-volume is deprecated)",
+            "the Portworx CSI driver 'pxd.portworx.com'",
         ],
     ),
     (
@@ -100,8 +102,8 @@ CASES = [
         [
             "StorageClass \"px-prod-db-0a1b2c3d\" (role db) has reclaimPolicy 'Delete'; data "
             "classes must Retain, so that deleting a claim or a stack never deletes its volume",
-            "StorageClass \"n\" (role db) has reclaimPolicy 'Delete'; data classes must Retain, "
-            "so that deleting a claim or a stack never deletes its volume",
+            'StorageClass "n" (role db) has reclaimPolicy unset (defaults to Delete); data '
+            "classes must Retain, so that deleting a claim or a stack never deletes its volume",
             "VolumeSnapshotClass \"px-prod-local-snapshots\" has deletionPolicy 'Delete'; set "
             "Retain so that deleting a VolumeSnapshot object never deletes the snapshot data",
         ],
@@ -156,10 +158,10 @@ CASES = [
             "PersistentVolumeClaim \"std\" uses class 'standard' at spec.storageClassName, which "
             "is not in the stack's catalog; use one of: px-prod-db-0a1b2c3d, team-shared",
             'PersistentVolumeClaim "bare" sets no spec.storageClassName, so it falls to the '
-            "cluster's default class; use one of the catalog: px-prod-db-0a1b2c3d, team-shared",
+            "cluster's default class; use one of: px-prod-db-0a1b2c3d, team-shared",
             'StatefulSet "broker" sets no spec.volumeClaimTemplates[1].spec.storageClassName, so '
-            "it falls to the cluster's default class; use one of the catalog: "
-            "px-prod-db-0a1b2c3d, team-shared",
+            "it falls to the cluster's default class; use one of: px-prod-db-0a1b2c3d, "
+            "team-shared",
         ],
     ),
 ]
