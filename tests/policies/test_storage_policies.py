@@ -6,6 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policies.engine import evaluate, resolve
+from policies.pack import POLICIES
+from policies.record import Resource
 from tests.policies.helpers import (
     messages,
     pulumi_messages,
@@ -226,3 +229,61 @@ def test_replication_allows_exactly_the_minimum_for_the_role_up_to_three(
         "portworx-replication", [storage_class(parameters={"repl": str(repl)})], settings
     )
     assert (found == []) == (floor <= repl <= 3)
+
+
+def test_an_in_tree_class_is_judged_on_every_parameter_at_once():
+    in_tree = storage_class(
+        provisioner="kubernetes.io/portworx-volume",
+        parameters={"repl": "1", "secure": None, "io_profile": "db", "priority_io": "urgent"},
+        allowVolumeExpansion=None,
+        reclaimPolicy=None,
+    )
+    found = [(v.policy, v.message) for v in evaluate(resolve(POLICIES, {}), [in_tree]).violations]
+    name = 'StorageClass "px-prod-db-0a1b2c3d" (role db)'
+    assert found == [
+        (
+            "portworx-csi-driver",
+            f"{name} uses the deprecated in-tree provisioner 'kubernetes.io/portworx-volume'; "
+            "use the Portworx CSI driver 'pxd.portworx.com'",
+        ),
+        ("portworx-replication", f"{name} has repl '1'; allowed: 2..3 for role db"),
+        (
+            "portworx-encryption",
+            f'{name} does not encrypt its volumes; set parameter secure: "true"',
+        ),
+        (
+            "storage-volume-expansion",
+            f"{name} does not allow volume expansion; set allowVolumeExpansion: true (volumes can "
+            "only grow in place, never move to another class)",
+        ),
+        (
+            "storage-reclaim-retain",
+            f"{name} has reclaimPolicy unset (defaults to Delete); data classes must Retain, so "
+            "that deleting a claim or a stack never deletes its volume",
+        ),
+        ("portworx-io-settings", f"{name} has priority_io 'urgent'; allowed: high, low, medium"),
+        (
+            "portworx-io-profile-current",
+            f"{name} uses the deprecated io_profile 'db'; use auto (db_remote when repl >= 2) "
+            "instead",
+        ),
+    ]
+
+
+def test_a_secure_value_other_than_true_or_false_is_named():
+    assert messages("portworx-encryption", [storage_class(parameters={"secure": "yes"})]) == [
+        "StorageClass \"px-prod-db-0a1b2c3d\" (role db) has secure 'yes'; set parameter "
+        'secure: "true"'
+    ]
+
+
+@pytest.mark.parametrize("run", [messages, pulumi_messages], ids=["engine", "pulumi_policy"])
+def test_a_storage_class_of_another_version_is_judged_like_v1(run):
+    old = storage_class(parameters={"secure": "false"})
+    old = Resource("kubernetes:storage.k8s.io/v1beta1:StorageClass", old.name, old.props, old.urn)
+    assert run("portworx-encryption", [old]) == [
+        'StorageClass "px-prod-db-0a1b2c3d" (role db) does not encrypt its volumes; set '
+        'parameter secure: "true"'
+    ]
+    foreign = Resource("aws:ec2/instance:Instance", "vm", {"provisioner": "x"}, "urn:vm")
+    assert run("portworx-csi-driver", [foreign]) == []
