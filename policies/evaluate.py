@@ -24,7 +24,7 @@ from typing import Any
 
 from policies.engine import PolicyConfigError, evaluate, load_pack_config, read_json, resolve
 from policies.pack import POLICIES
-from policies.record import Field, InputError, Resource
+from policies.record import Field, InputError, Resource, UnknownValue
 from policies.report import print_report
 
 USAGE_ERROR = 2
@@ -45,10 +45,14 @@ class Loaded:
 def load_resources(path: Path) -> Loaded:
     """The resources of a resources.json or of a ``pulumi preview --json`` document."""
     document = read_json(path, InputError)
-    if isinstance(document, list):
-        return Loaded(_from_resources_json(path, document), None, complete=True)
-    if isinstance(document, dict) and "steps" in document:
-        return _from_preview(path, document)
+    try:
+        if isinstance(document, list):
+            return Loaded(_from_resources_json(path, document), None, complete=True)
+        if isinstance(document, dict) and "steps" in document:
+            return _from_preview(path, document)
+    except UnknownValue as hidden:
+        # Only values inside a resource's inputs may be hidden; the file's frame must not be.
+        raise InputError(f"{hidden}, so the file cannot be read") from None
     raise InputError(
         f"{path}: expected a resources.json list or the output of `pulumi preview --json`"
     )

@@ -168,7 +168,7 @@ class Field:
         return self
 
     def reject(self, expected: str) -> PropError:
-        """The error for a value of the right type that no reader of this field accepts."""
+        """The error for this field's value, which should be ``expected``."""
         return PropError(self.owner, self.path, f"should be {expected}, not {_shown(self.value)}")
 
     def _typed(self, kind: type | tuple[type, ...], expected: str, exclude: tuple = ()) -> Any:

@@ -356,6 +356,15 @@ def test_bad_document_shapes_exit_2_naming_the_place(tmp_path, capsys):
             f"{path}: entry 0: props should be an object, not a list",
         ),
         ([["a"]], f"{path}: entry 0 should be an object, not a list"),
+        (
+            [{"type": SC, "name": "a", "props": "[secret]"}],
+            f"{path}: entry 0: props is secret, so the file cannot be read",
+        ),
+        (
+            {"steps": [{"op": "create", "urn": urn(SC, "a"), "newState": UNKNOWN}]},
+            f"{path}: steps[0] ({urn(SC, 'a')}): newState is not known until the update runs, "
+            "so the file cannot be read",
+        ),
         ([{"type": SC, "props": {}}], f"{path}: entry 0: name is missing"),
     ]
     for document, message in cases:
