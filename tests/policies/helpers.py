@@ -11,6 +11,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.engine import ResourcePolicy, evaluate, resolve, to_pulumi_policy
 from policies.pack import POLICIES
@@ -116,7 +117,8 @@ def messages(name: str, resources: list[Resource], settings: dict | None = None)
 def pulumi_messages(
     name: str, resources: list[Resource], settings: dict | None = None
 ) -> list[str]:
-    """Violations of one policy, through the pulumi_policy object the pack registers."""
+    """Violations of one policy, through the pulumi_policy object the pack registers, with
+    props wrapped as Pulumi wraps them (mappings and sequences that check for unknowns)."""
     policy = policy_named(name)
     built = to_pulumi_policy(policy)
     reported: list[str] = []
@@ -128,7 +130,7 @@ def pulumi_messages(
         for resource in resources:
             args = ResourceValidationArgs(
                 resource.type,
-                resource.props,
+                unknown_checking_proxy(resource.props),
                 resource.urn,
                 resource.name,
                 _options(),
@@ -138,7 +140,17 @@ def pulumi_messages(
             built.validate(args, report)
     else:
         policy_resources = [
-            PolicyResource(r.type, r.props, r.urn, r.name, _options(), None, None, [], {})
+            PolicyResource(
+                r.type,
+                unknown_checking_proxy(r.props),
+                r.urn,
+                r.name,
+                _options(),
+                None,
+                None,
+                [],
+                {},
+            )
             for r in resources
         ]
         built.validate(StackValidationArgs(policy_resources, settings or {}), report)

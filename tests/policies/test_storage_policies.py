@@ -287,3 +287,12 @@ def test_a_storage_class_of_another_version_is_judged_like_v1(run):
     ]
     foreign = Resource("aws:ec2/instance:Instance", "vm", {"provisioner": "x"}, "urn:vm")
     assert run("portworx-csi-driver", [foreign]) == []
+
+
+def test_inside_pulumi_an_unknown_value_raises_what_pulumi_policy_skips_a_check_on():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+    not_known_yet = storage_class(parameters={"secure": UNKNOWN_STRING_VALUE})
+    with pytest.raises(UnknownValueError):
+        pulumi_messages("portworx-encryption", [not_known_yet])
+    assert messages("portworx-encryption", [not_known_yet]) == []  # the engine skips it too
