@@ -6,8 +6,10 @@
 It validates ``Pulumi.<STACK>.yaml``, runs ``pipeline/`` exactly as the Pulumi CLI does, evaluates
 the policy pack on what the program registered (with ``policies/config/<STACK>.json`` unless told
 otherwise) and prints a summary. Exit 0: clean; 1: a mandatory policy failed; 2: invalid
-configuration or usage. Encrypted values of the stack file cannot be decrypted here: they become
-placeholders and are never printed.
+configuration or usage, or a registered resource the pack cannot read. Encrypted values of the
+stack file cannot be decrypted here: they become placeholders and are never printed, and checks
+that would read them are listed as skipped. Resources are listed in URN order, so that two runs
+write identical files.
 """
 
 from __future__ import annotations

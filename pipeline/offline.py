@@ -21,7 +21,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 from policies.record import SECRET_PLACEHOLDER, Resource
 
-# The name the tests know the record by.
+# The record's former name, which tests/conftest.py imports.
 RecordedResource = Resource
 # Pulumi's wire encoding of a secret value: {SIG_KEY: SECRET_SIG, "value": ...}.
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
