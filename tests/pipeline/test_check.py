@@ -205,3 +205,21 @@ def test_two_runs_write_byte_identical_trees_and_json(tmp_path):
         outputs.append((result.stdout, files))
     assert outputs[0][1]  # the tree was written
     assert outputs[0] == outputs[1]
+
+
+def test_a_registered_resource_of_the_wrong_shape_exits_2_naming_it(monkeypatch, capsys):
+    from pipeline.offline import ProgramRun
+    from policies.record import Resource
+
+    malformed = Resource(
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        "storage-db",
+        {"metadata": {"name": "px-dev-db"}, "provisioner": "pxd.portworx.com", "parameters": []},
+        urn="urn:pulumi:dev::data-pipeline::kubernetes:storage.k8s.io/v1:StorageClass::storage-db",
+    )
+    monkeypatch.setattr(check, "_run_stack", lambda *_: ProgramRun([malformed], {}))
+    assert check.main(["--stack", "dev"]) == 2
+    assert capsys.readouterr().err == (
+        'error: kubernetes:storage.k8s.io/v1:StorageClass "storage-db": parameters should be an '
+        "object, not a list\n"
+    )
