@@ -89,7 +89,7 @@ def render_text(
     lines.append("")
     lines.append(
         f"Policies: {policies_run} enabled, {blocking} mandatory and {advisory} advisory violations"
-        + (f", {len(evaluation.skipped)} checks skipped" if evaluation.skipped else "")
+        + _skipped_count(len(evaluation.skipped))
     )
     for violation in _by_severity(violations):
         level = violation.level.upper() if violation.blocking else violation.level
@@ -101,6 +101,12 @@ def render_text(
     lines.append("")
     lines.append("Result: FAILED (a mandatory policy failed)" if blocking else "Result: passed")
     return "\n".join(lines)
+
+
+def _skipped_count(skipped: int) -> str:
+    if not skipped:
+        return ""
+    return f", {skipped} check{'s' if skipped > 1 else ''} skipped"
 
 
 def _by_severity(violations: Sequence[Violation]) -> list[Violation]:

@@ -179,6 +179,8 @@ def test_a_claim_whose_class_is_secret_skips_the_catalog_as_pulumi_does(tmp_path
         step("create", PVC, pvc_props("hidden", "[secret]")),
         step("create", PVC, pvc_props("rogue", "standard")),
     )
+    assert run(tmp_path, document) == 0
+    assert "0 mandatory and 0 advisory violations, 1 check skipped" in capsys.readouterr().out
     assert run(tmp_path, document, "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["violations"] == []
