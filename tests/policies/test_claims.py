@@ -267,3 +267,11 @@ def test_an_unknown_strimzi_storage_type_is_an_input_error():
         'kubernetes:kafka.strimzi.io/v1:KafkaNodePool "brokers": spec.storage.type should be one '
         "of ephemeral, persistent-claim, jbod, not the string 'persistent_claim'"
     )
+
+
+def test_each_kind_has_one_class_reader_so_no_module_silently_replaces_another():
+    from policies import claims, eck, strimzi
+
+    modules = (claims, strimzi, eck)
+    kinds = [kind for module in modules for kind in module.CLASS_READERS]
+    assert len(kinds) == len(set(kinds)) == 12
