@@ -6,8 +6,10 @@
 It validates ``Pulumi.<STACK>.yaml``, runs ``pipeline/`` exactly as the Pulumi CLI does, evaluates
 the policy pack on what the program registered (with ``policies/config/<STACK>.json`` unless told
 otherwise) and prints a summary. Exit 0: clean; 1: a mandatory policy failed; 2: invalid
-configuration or usage. Encrypted values of the stack file cannot be decrypted here: they become
-placeholders and are never printed.
+configuration or usage, or a registered resource the pack cannot read. Encrypted values of the
+stack file cannot be decrypted here: they become placeholders and are never printed, and checks
+that would read them are listed as skipped. Resources are listed in URN order, so that two runs
+write identical files.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from typing import Any
 import yaml
 
 from pipeline.config import ConfigError
-from pipeline.offline import SECRET_PLACEHOLDER, ProgramRun, RecordedResource, run_program
-from policies.engine import PolicyConfigError, Resource, evaluate, load_pack_config, resolve
+from pipeline.offline import ProgramRun, run_program
+from policies.engine import PolicyConfigError, evaluate, load_pack_config, resolve
 from policies.pack import POLICIES
-from policies.report import ResourceRow, print_report
+from policies.record import SECRET_PLACEHOLDER, InputError, Resource
+from policies.report import print_report
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # libyaml when PyYAML was built with it: the same output, several times faster.
@@ -135,6 +138,7 @@ def write_outputs(out: Path, run: ProgramRun) -> None:
                     "type": r.type,
                     "name": r.name,
                     "component": r.component,
+                    "urn": r.urn,
                     "props": r.props,
                 }
                 for r in run.resources
@@ -144,7 +148,7 @@ def write_outputs(out: Path, run: ProgramRun) -> None:
     )
 
 
-def _file_stem(resource: RecordedResource) -> str:
+def _file_stem(resource: Resource) -> str:
     kind = resource.type.rsplit(":", 1)[-1]
     return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}-{resource.name}")
 
@@ -192,24 +196,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         config, secret_keys = read_stack_file(stack_file, _project_name())
         policies = resolve(POLICIES, load_pack_config(policy_config))
         run = _run_stack(args.stack, config, secret_keys)
-    except ConfigError as exc:
+        evaluation = evaluate(policies, run.resources)
+    except (ConfigError, StackFileError, PolicyConfigError, InputError) as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return USAGE_ERROR
-    except (StackFileError, PolicyConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return USAGE_ERROR
 
-    violations = evaluate(
-        policies, [Resource(r.type, r.name, r.props, r.urn) for r in run.resources]
-    )
     if args.out:
         write_outputs(args.out, run)
-    rows = sorted(
-        (ResourceRow(r.type, r.name, r.component) for r in run.resources),
-        key=lambda row: (row.component or "", row.type, row.name),
-    )
-    return print_report(args.stack, rows, violations, policies, args.json, run.outputs)
+    listed = sorted(run.resources, key=lambda r: (r.component or "", r.type, r.name))
+    return print_report(args.stack, listed, evaluation, policies, args.json, run.outputs)
 
 
 if __name__ == "__main__":

@@ -19,36 +19,17 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-SECRET_PLACEHOLDER = "[secret]"
+from policies.record import SECRET_PLACEHOLDER, Resource
+
 # Pulumi's wire encoding of a secret value: {SIG_KEY: SECRET_SIG, "value": ...}.
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 @dataclass(frozen=True)
-class RecordedResource:
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    component: str | None
-    """Logical name of the nearest enclosing component; None for children of the stack."""
-    props: Mapping[str, Any]
-    """The resource's inputs in wire format (camelCase), secrets replaced by a placeholder."""
-    retain_on_delete: bool
-    """Whether ``pulumi destroy`` leaves the object in place."""
-    dependencies: tuple[str, ...]
-    """URNs the resource explicitly depends on."""
-    provider: str = ""
-    """Reference of the resource's explicit provider; empty when it would use a default one."""
-    aliases: tuple[str, ...] = ()
-    """Former URNs of the resource (its parent's included), so a move is not a replace."""
-    ignore_changes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ProgramRun:
-    resources: list[RecordedResource]
+    resources: list[Resource]
+    """In URN order; props are inputs with secrets replaced by a placeholder."""
     outputs: Mapping[str, Any]
 
 
@@ -84,10 +65,12 @@ class _RecordingMonitor(MockMonitor):
             self.stack_outputs = _resolve_secrets(outputs, self._reveal_secrets)
         return super().RegisterResourceOutputs(request)
 
-    def recorded(self) -> list[RecordedResource]:
+    def recorded(self) -> list[Resource]:
+        """What was registered, ordered by URN: the SDK registers from executor threads, so the
+        order of arrival changes from run to run, and outputs must not."""
         components = {urn: request.name for request, urn in self._registered if not request.custom}
         return [
-            RecordedResource(
+            Resource(
                 urn=urn,
                 type=request.type,
                 name=request.name,
@@ -100,7 +83,7 @@ class _RecordingMonitor(MockMonitor):
                 aliases=tuple(_alias_urns(request, urn)),
                 ignore_changes=tuple(request.ignoreChanges),
             )
-            for request, urn in self._registered
+            for request, urn in sorted(self._registered, key=lambda registered: registered[1])
         ]
 
 

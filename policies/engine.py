@@ -9,11 +9,13 @@ when a pack is built, so it is imported only where the pack is.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from policies.record import InputError, Kind, PropError, Resource, UnknownValue, kind_of
 
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
 LEVELS: tuple[Level, ...] = ("advisory", "mandatory", "remediate", "disabled")
@@ -25,28 +27,32 @@ class PolicyConfigError(Exception):
     """A policy configuration file that the Pulumi engine would reject too."""
 
 
-@dataclass(frozen=True)
-class Resource:
-    """A resource as a policy sees it: its type token, logical name and wire-format inputs."""
-
-    type: str
-    name: str
-    props: Mapping[str, Any]
-    urn: str = ""
-
-
 ReportResource = Callable[[str], None]
 ReportStack = Callable[[str, Resource], None]
+Check = Callable[[Resource, Mapping[str, Any], ReportResource], None]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """All resources of a stack, as a stack policy sees them."""
+
+    resources: Sequence[Resource]
+    complete: bool = True
+    """False when the input leaves out resources the update keeps as they are (a preview
+    without ``--show-sames``): a policy that needs them must not judge without them."""
 
 
 @dataclass(frozen=True)
 class ResourcePolicy:
-    """A rule over one resource at a time, of the listed types."""
+    """A rule over one resource at a time, with one check per kind it applies to.
+
+    Kinds are matched by API group and kind, never by version, so that a ``v1beta2`` object is
+    judged like its ``v1`` twin; looking the kind up in ``checks`` is all the matching there is.
+    """
 
     name: str
     description: str
-    resource_types: frozenset[str]
-    check: Callable[[Resource, Mapping[str, Any], ReportResource], None]
+    checks: Mapping[Kind, Check]
     level: Level = "mandatory"
     config: Mapping[str, Any] = field(default_factory=dict)
     """JSON-schema properties of the policy's settings; each carries its ``default``."""
@@ -58,7 +64,7 @@ class StackPolicy:
 
     name: str
     description: str
-    check: Callable[[Sequence[Resource], Mapping[str, Any], ReportStack], None]
+    check: Callable[[Stack, Mapping[str, Any], ReportStack], None]
     level: Level = "mandatory"
     config: Mapping[str, Any] = field(default_factory=dict)
 
@@ -70,7 +76,7 @@ Policy = ResourcePolicy | StackPolicy
 class Violation:
     policy: str
     level: Level
-    resource: str
+    resource: Resource
     message: str
 
     @property
@@ -78,10 +84,30 @@ class Violation:
         return self.level in BLOCKING
 
 
+@dataclass(frozen=True)
+class Skip:
+    """A check that did not run because a value it reads is hidden from the input."""
+
+    policy: str
+    reason: str
+    urn: str | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    violations: list[Violation]
+    skipped: list[Skip]
+
+
 def settings(policy: Policy, given: Mapping[str, Any]) -> dict[str, Any]:
     """The policy's settings: its schema defaults overlaid with the configured values."""
     defaults = {key: schema["default"] for key, schema in policy.config.items()}
     return {**defaults, **given}
+
+
+def list_setting(items: dict[str, Any], default: list[str], description: str) -> dict[str, Any]:
+    """The JSON-schema property of a setting that takes a list of ``items``."""
+    return {"type": "array", "items": items, "default": default, "description": description}
 
 
 def settings_schema(policy: Policy) -> dict[str, Any]:
@@ -160,43 +186,68 @@ def _level(where: str, value: Any) -> Level | None:
 
 
 def evaluate(
-    resolved: Sequence[ResolvedPolicy],
-    resources: Sequence[Resource],
-    unknown_errors: tuple[type[Exception], ...] = (),
-) -> list[Violation]:
+    resolved: Sequence[ResolvedPolicy], resources: Sequence[Resource], complete: bool = True
+) -> Evaluation:
     """Run every enabled policy over ``resources``, each resource through each policy once.
 
-    A check that raises one of ``unknown_errors`` (reading a value a preview cannot know yet) is
-    skipped for that resource, as ``pulumi preview`` does.
+    A check that reads a value the input hides (:class:`UnknownValue`) is skipped, as
+    ``pulumi preview`` does: a resource policy for that resource, a stack policy as a whole.
+    Fields of the wrong shape (:class:`PropError`) are gathered over all resources and raised
+    together as one :class:`InputError`, so that a user sees every one at once.
     """
-    violations: list[Violation] = []
+    outcome = _Outcome()
+    stack = Stack(resources, complete)
     for item in resolved:
         if item.level == "disabled":
             continue
-        policy = item.policy
-        record = _recorder(violations, policy.name, item.level)
+        policy, level = item.policy, item.level
         if isinstance(policy, ResourcePolicy):
             for resource in resources:
-                if resource.type in policy.resource_types:
-                    with suppress(*unknown_errors):
-                        policy.check(
-                            resource, item.settings, lambda msg, r=resource, rec=record: rec(msg, r)
-                        )
+                check = policy.checks.get(resource.kind)
+                if check is not None:
+                    report = outcome.reporter(policy.name, level, resource)
+                    with outcome.judging(policy.name):
+                        check(resource, item.settings, report)
         else:
-            with suppress(*unknown_errors):
-                policy.check(resources, item.settings, record)
-    return violations
+            with outcome.judging(policy.name):
+                policy.check(stack, item.settings, outcome.stack_reporter(policy.name, level))
+    if outcome.errors:
+        raise InputError("\n".join(outcome.errors))
+    return Evaluation(outcome.violations, outcome.skipped)
 
 
-def _recorder(violations: list[Violation], policy: str, level: Level) -> ReportStack:
-    def record(message: str, resource: Resource) -> None:
-        violations.append(Violation(policy, level, resource.name, message))
+class _Outcome:
+    """What an evaluation found so far: violations, skipped checks and input errors."""
 
-    return record
+    def __init__(self) -> None:
+        self.violations: list[Violation] = []
+        self.skipped: list[Skip] = []
+        self.errors: dict[str, None] = {}  # in order found; several policies read one field
+
+    def reporter(self, policy: str, level: Level, resource: Resource) -> ReportResource:
+        return lambda message: self.violations.append(Violation(policy, level, resource, message))
+
+    def stack_reporter(self, policy: str, level: Level) -> ReportStack:
+        return lambda message, resource: self.violations.append(
+            Violation(policy, level, resource, message)
+        )
+
+    @contextmanager
+    def judging(self, policy: str) -> Iterator[None]:
+        try:
+            yield
+        except UnknownValue as hidden:
+            self.skipped.append(Skip(policy, str(hidden), hidden.urn))
+        except PropError as error:
+            self.errors[str(error)] = None
 
 
 def to_pulumi_policy(policy: Policy) -> Any:
-    """The ``pulumi_policy`` object that runs ``policy`` inside ``pulumi preview``/``up``."""
+    """The ``pulumi_policy`` object that runs ``policy`` inside ``pulumi preview``/``up``.
+
+    There, ``pulumi_policy`` itself skips a check that reads an unknown value, and a field of
+    the wrong shape (which the provider rejects before policies run) fails the analysis.
+    """
     import pulumi_policy
 
     common = {
@@ -212,18 +263,20 @@ def to_pulumi_policy(policy: Policy) -> Any:
     if isinstance(policy, ResourcePolicy):
 
         def validate_resource(args: Any, report_violation: Callable[..., None]) -> None:
-            if args.resource_type in policy.resource_types:
+            check = policy.checks.get(kind_of(args.resource_type))
+            if check is not None:
                 resource = Resource(args.resource_type, args.name, args.props, args.urn)
-                policy.check(resource, settings(policy, args.get_config()), report_violation)
+                check(resource, settings(policy, args.get_config()), report_violation)
 
         return pulumi_policy.ResourceValidationPolicy(validate=validate_resource, **common)
 
     def validate_stack(args: Any, report_violation: Callable[..., None]) -> None:
-        resources = [Resource(r.resource_type, r.name, r.props, r.urn) for r in args.resources]
+        # Inside Pulumi a stack policy sees every resource of the stack, changed or not.
+        stack = Stack([Resource(r.resource_type, r.name, r.props, r.urn) for r in args.resources])
         policy.check(
-            resources,
+            stack,
             settings(policy, args.get_config()),
-            lambda message, resource: report_violation(message, resource.urn or None),
+            lambda message, resource: report_violation(message, resource.urn),
         )
 
     return pulumi_policy.StackValidationPolicy(validate=validate_stack, **common)

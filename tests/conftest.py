@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.offline import ProgramRun, RecordedResource, run_program
+from pipeline.offline import ProgramRun, run_program
+from policies.record import Resource
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
@@ -54,12 +55,12 @@ def run_with_config(
     )
 
 
-def of_kind(run: ProgramRun, kind: str) -> list[RecordedResource]:
+def of_kind(run: ProgramRun, kind: str) -> list[Resource]:
     """Registered resources whose type token ends in ``:<kind>``."""
     return [r for r in run.resources if r.type.rsplit(":", 1)[-1] == kind]
 
 
-def by_name(resources: list[RecordedResource]) -> dict[str, RecordedResource]:
+def by_name(resources: list[Resource]) -> dict[str, Resource]:
     return {r.name: r for r in resources}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,13 @@ def test_prod_json_lists_storage_with_zero_violations(capsys):
     assert kinds.count("StorageClass") == 4
     assert kinds.count("VolumePlacementStrategy") == 1
     assert kinds.count("VolumeSnapshotClass") == 2
-    assert all(set(r) == {"type", "name", "component"} for r in document["resources"])
+    assert all(set(r) == {"type", "name", "component", "urn"} for r in document["resources"])
+    assert document["skipped"] == []
+    (stack_class,) = [r for r in document["resources"] if r["name"] == "storage-db"]
+    assert stack_class["urn"] == (
+        "urn:pulumi:prod::data-pipeline::data-pipeline:storage:PortworxStorage"
+        "$kubernetes:storage.k8s.io/v1:StorageClass::storage-db"
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -86,7 +93,9 @@ def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
         assert len(documents) == 1
         assert {"apiVersion", "kind", "metadata"} <= documents[0].keys()
     assert list((out / "cloud").iterdir()) == []  # no cloud resources yet
-    assert {"type", "name", "component", "props"} == set(resources[0])
+    assert {"type", "name", "component", "urn", "props"} == set(resources[0])
+    urns = [r["urn"] for r in resources]
+    assert urns == sorted(urns)  # registration order varies from run to run; URN order does not
 
 
 def test_repl_out_of_range_exits_2_naming_the_key(tmp_path):
@@ -106,9 +115,18 @@ def test_prod_class_without_encryption_exits_1_naming_the_policy(tmp_path, capsy
     stack_file = write_stack(tmp_path, config)
     assert check.main(["--stack", "prod", "--stack-file", str(stack_file), "--json"]) == 1
     violations = json.loads(capsys.readouterr().out)["violations"]
-    assert [(v["policy"], v["level"], v["resource"]) for v in violations] == [
-        ("portworx-encryption", "mandatory", "storage-replicated")
+    assert [(v["policy"], v["level"], v["resource"], v["type"]) for v in violations] == [
+        (
+            "portworx-encryption",
+            "mandatory",
+            "storage-replicated",
+            "kubernetes:storage.k8s.io/v1:StorageClass",
+        )
     ]
+    assert violations[0]["urn"] == (
+        "urn:pulumi:prod::data-pipeline::data-pipeline:storage:PortworxStorage"
+        "$kubernetes:storage.k8s.io/v1:StorageClass::storage-replicated"
+    )
 
 
 def test_dev_reports_missing_encryption_as_advisory_only(tmp_path, capsys):
@@ -117,7 +135,10 @@ def test_dev_reports_missing_encryption_as_advisory_only(tmp_path, capsys):
     stack_file = write_stack(tmp_path, config)
     assert check.main(["--stack", "dev", "--stack-file", str(stack_file)]) == 0
     out = capsys.readouterr().out
-    assert "[advisory] portworx-encryption on storage-db:" in out
+    assert (
+        '[advisory] portworx-encryption on kubernetes:storage.k8s.io/v1:StorageClass "storage-db": '
+        in out
+    )
     assert out.splitlines()[-1] == "Result: passed"
 
 
@@ -160,3 +181,50 @@ def test_encrypted_stack_values_become_placeholders_and_are_never_printed(tmp_pa
     assert ciphertext not in result.stdout + result.stderr + written
     secret = yaml.safe_load((out / "k8s" / "Secret-storage-db-r1-passphrase.yaml").read_text())
     assert secret["stringData"] == {"passphrase": "[secret]"}
+
+
+def test_two_runs_write_byte_identical_trees_and_json(tmp_path):
+    # Different hash seeds, as two separate invocations get: nothing may depend on them.
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"run-{seed}"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.check",
+                "--stack",
+                "prod",
+                "--out",
+                str(out),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_DIR,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        outputs.append((result.stdout, files))
+    assert outputs[0][1]  # the tree was written
+    assert outputs[0] == outputs[1]
+
+
+def test_a_registered_resource_of_the_wrong_shape_exits_2_naming_it(monkeypatch, capsys):
+    from pipeline.offline import ProgramRun
+    from policies.record import Resource
+
+    malformed = Resource(
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        "storage-db",
+        {"metadata": {"name": "px-dev-db"}, "provisioner": "pxd.portworx.com", "parameters": []},
+        urn="urn:pulumi:dev::data-pipeline::kubernetes:storage.k8s.io/v1:StorageClass::storage-db",
+    )
+    monkeypatch.setattr(check, "_run_stack", lambda *_: ProgramRun([malformed], {}))
+    assert check.main(["--stack", "dev"]) == 2
+    assert capsys.readouterr().err == (
+        'error: kubernetes:storage.k8s.io/v1:StorageClass "storage-db": parameters should be an '
+        "object, not a list\n"
+    )

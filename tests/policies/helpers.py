@@ -11,10 +11,16 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies.engine import Resource, ResourcePolicy, evaluate, resolve, to_pulumi_policy
+from policies.engine import ResourcePolicy, evaluate, resolve, to_pulumi_policy
 from policies.pack import POLICIES
-from policies.storage import PVC, SNAPSHOT_CLASS, STATEFUL_SET, STORAGE_CLASS
+from policies.record import Resource
+
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
 GOOD_PARAMETERS = {
     "repl": "3",
@@ -105,13 +111,14 @@ def policy_named(name: str):
 def messages(name: str, resources: list[Resource], settings: dict | None = None) -> list[str]:
     """Violations of one policy, through the engine the check and the evaluator use."""
     resolved = [r for r in resolve(POLICIES, {name: settings or {}}) if r.policy.name == name]
-    return [v.message for v in evaluate(resolved, resources)]
+    return [v.message for v in evaluate(resolved, resources).violations]
 
 
 def pulumi_messages(
     name: str, resources: list[Resource], settings: dict | None = None
 ) -> list[str]:
-    """Violations of one policy, through the pulumi_policy object the pack registers."""
+    """Violations of one policy, through the pulumi_policy object the pack registers, with
+    props wrapped as Pulumi wraps them (mappings and sequences that check for unknowns)."""
     policy = policy_named(name)
     built = to_pulumi_policy(policy)
     reported: list[str] = []
@@ -123,7 +130,7 @@ def pulumi_messages(
         for resource in resources:
             args = ResourceValidationArgs(
                 resource.type,
-                resource.props,
+                unknown_checking_proxy(resource.props),
                 resource.urn,
                 resource.name,
                 _options(),
@@ -133,7 +140,17 @@ def pulumi_messages(
             built.validate(args, report)
     else:
         policy_resources = [
-            PolicyResource(r.type, r.props, r.urn, r.name, _options(), None, None, [], {})
+            PolicyResource(
+                r.type,
+                unknown_checking_proxy(r.props),
+                r.urn,
+                r.name,
+                _options(),
+                None,
+                None,
+                [],
+                {},
+            )
             for r in resources
         ]
         built.validate(StackValidationArgs(policy_resources, settings or {}), report)

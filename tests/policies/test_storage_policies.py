@@ -6,6 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policies.engine import evaluate, resolve
+from policies.pack import POLICIES
+from policies.record import Resource
 from tests.policies.helpers import (
     messages,
     pulumi_messages,
@@ -25,15 +28,17 @@ CASES = [
         [storage_class(), snapshot_class()],
         [
             storage_class(provisioner="kubernetes.io/portworx-volume"),
+            storage_class("aws", provisioner="ebs.csi.aws.com"),
             snapshot_class(driver="ebs.csi.aws.com"),
         ],
         [
-            'StorageClass "px-prod-db-0a1b2c3d" (role db) uses provisioner '
-            "'kubernetes.io/portworx-volume'; use the Portworx CSI driver 'pxd.portworx.com' "
-            "(the in-tree kubernetes.io/portworx-volume is deprecated)",
+            'StorageClass "px-prod-db-0a1b2c3d" (role db) uses the deprecated in-tree '
+            "provisioner 'kubernetes.io/portworx-volume'; use the Portworx CSI driver "
+            "'pxd.portworx.com'",
+            "StorageClass \"aws\" (role db) uses provisioner 'ebs.csi.aws.com'; use the Portworx "
+            "CSI driver 'pxd.portworx.com'",
             "VolumeSnapshotClass \"px-prod-local-snapshots\" uses driver 'ebs.csi.aws.com'; use "
-            "the Portworx CSI driver 'pxd.portworx.com' (the in-tree "
-            "kubernetes.io/portworx-volume is deprecated)",
+            "the Portworx CSI driver 'pxd.portworx.com'",
         ],
     ),
     (
@@ -100,8 +105,8 @@ CASES = [
         [
             "StorageClass \"px-prod-db-0a1b2c3d\" (role db) has reclaimPolicy 'Delete'; data "
             "classes must Retain, so that deleting a claim or a stack never deletes its volume",
-            "StorageClass \"n\" (role db) has reclaimPolicy 'Delete'; data classes must Retain, "
-            "so that deleting a claim or a stack never deletes its volume",
+            'StorageClass "n" (role db) has reclaimPolicy unset (defaults to Delete); data '
+            "classes must Retain, so that deleting a claim or a stack never deletes its volume",
             "VolumeSnapshotClass \"px-prod-local-snapshots\" has deletionPolicy 'Delete'; set "
             "Retain so that deleting a VolumeSnapshot object never deletes the snapshot data",
         ],
@@ -156,10 +161,10 @@ CASES = [
             "PersistentVolumeClaim \"std\" uses class 'standard' at spec.storageClassName, which "
             "is not in the stack's catalog; use one of: px-prod-db-0a1b2c3d, team-shared",
             'PersistentVolumeClaim "bare" sets no spec.storageClassName, so it falls to the '
-            "cluster's default class; use one of the catalog: px-prod-db-0a1b2c3d, team-shared",
+            "cluster's default class; use one of: px-prod-db-0a1b2c3d, team-shared",
             'StatefulSet "broker" sets no spec.volumeClaimTemplates[1].spec.storageClassName, so '
-            "it falls to the cluster's default class; use one of the catalog: "
-            "px-prod-db-0a1b2c3d, team-shared",
+            "it falls to the cluster's default class; use one of: px-prod-db-0a1b2c3d, "
+            "team-shared",
         ],
     ),
 ]
@@ -224,3 +229,70 @@ def test_replication_allows_exactly_the_minimum_for_the_role_up_to_three(
         "portworx-replication", [storage_class(parameters={"repl": str(repl)})], settings
     )
     assert (found == []) == (floor <= repl <= 3)
+
+
+def test_an_in_tree_class_is_judged_on_every_parameter_at_once():
+    in_tree = storage_class(
+        provisioner="kubernetes.io/portworx-volume",
+        parameters={"repl": "1", "secure": None, "io_profile": "db", "priority_io": "urgent"},
+        allowVolumeExpansion=None,
+        reclaimPolicy=None,
+    )
+    found = [(v.policy, v.message) for v in evaluate(resolve(POLICIES, {}), [in_tree]).violations]
+    name = 'StorageClass "px-prod-db-0a1b2c3d" (role db)'
+    assert found == [
+        (
+            "portworx-csi-driver",
+            f"{name} uses the deprecated in-tree provisioner 'kubernetes.io/portworx-volume'; "
+            "use the Portworx CSI driver 'pxd.portworx.com'",
+        ),
+        ("portworx-replication", f"{name} has repl '1'; allowed: 2..3 for role db"),
+        (
+            "portworx-encryption",
+            f'{name} does not encrypt its volumes; set parameter secure: "true"',
+        ),
+        (
+            "storage-volume-expansion",
+            f"{name} does not allow volume expansion; set allowVolumeExpansion: true (volumes can "
+            "only grow in place, never move to another class)",
+        ),
+        (
+            "storage-reclaim-retain",
+            f"{name} has reclaimPolicy unset (defaults to Delete); data classes must Retain, so "
+            "that deleting a claim or a stack never deletes its volume",
+        ),
+        ("portworx-io-settings", f"{name} has priority_io 'urgent'; allowed: high, low, medium"),
+        (
+            "portworx-io-profile-current",
+            f"{name} uses the deprecated io_profile 'db'; use auto (db_remote when repl >= 2) "
+            "instead",
+        ),
+    ]
+
+
+def test_a_secure_value_other_than_true_or_false_is_named():
+    assert messages("portworx-encryption", [storage_class(parameters={"secure": "yes"})]) == [
+        "StorageClass \"px-prod-db-0a1b2c3d\" (role db) has secure 'yes'; set parameter "
+        'secure: "true"'
+    ]
+
+
+@pytest.mark.parametrize("run", [messages, pulumi_messages], ids=["engine", "pulumi_policy"])
+def test_a_storage_class_of_another_version_is_judged_like_v1(run):
+    old = storage_class(parameters={"secure": "false"})
+    old = Resource("kubernetes:storage.k8s.io/v1beta1:StorageClass", old.name, old.props, old.urn)
+    assert run("portworx-encryption", [old]) == [
+        'StorageClass "px-prod-db-0a1b2c3d" (role db) does not encrypt its volumes; set '
+        'parameter secure: "true"'
+    ]
+    foreign = Resource("aws:ec2/instance:Instance", "vm", {"provisioner": "x"}, "urn:vm")
+    assert run("portworx-csi-driver", [foreign]) == []
+
+
+def test_inside_pulumi_an_unknown_value_raises_what_pulumi_policy_skips_a_check_on():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+    not_known_yet = storage_class(parameters={"secure": UNKNOWN_STRING_VALUE})
+    with pytest.raises(UnknownValueError):
+        pulumi_messages("portworx-encryption", [not_known_yet])
+    assert messages("portworx-encryption", [not_known_yet]) == []  # the engine skips it too

@@ -1,0 +1,68 @@
+"""Where built-in kinds claim volumes: PersistentVolumeClaims, StatefulSet claim templates and
+the generic ephemeral volumes of every pod spec, in whatever kind runs the pods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.catalog import ClassReader, ClassReference
+from policies.record import Field, Kind, Resource
+
+PVC = Kind("core", "PersistentVolumeClaim")
+STATEFUL_SET = Kind("apps", "StatefulSet")
+# The pre-1.6 way to name a class; Kubernetes still honours it, before storageClassName.
+BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
+
+_TEMPLATE_POD_SPEC = ("spec", "template", "spec")
+POD_SPEC_PATHS: dict[Kind, tuple[str, ...]] = {
+    Kind("core", "Pod"): ("spec",),
+    Kind("core", "ReplicationController"): _TEMPLATE_POD_SPEC,
+    Kind("apps", "Deployment"): _TEMPLATE_POD_SPEC,
+    Kind("apps", "ReplicaSet"): _TEMPLATE_POD_SPEC,
+    Kind("apps", "DaemonSet"): _TEMPLATE_POD_SPEC,
+    STATEFUL_SET: _TEMPLATE_POD_SPEC,
+    Kind("batch", "Job"): _TEMPLATE_POD_SPEC,
+    Kind("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+"""Where each kind that runs pods keeps the pod spec."""
+
+
+def claim_classes(claim: Field) -> list[ClassReference]:
+    """The classes a PVC or a claim template (``metadata`` and ``spec``) names: the annotation
+    and the field when set, else the unset field."""
+    annotation = ClassReference.at(claim.at("metadata", "annotations", BETA_CLASS_ANNOTATION))
+    field = ClassReference.at(claim.at("spec", "storageClassName"))
+    return [ref for ref in (annotation, field) if ref.class_name is not None] or [field]
+
+
+def pod_spec_classes(pod_spec: Field) -> Iterator[ClassReference]:
+    """Classes of a pod spec's generic ephemeral volumes: each pod gets a claim from the
+    template."""
+    for volume in pod_spec.at("volumes").items():
+        if volume.at("ephemeral").object() is not None:
+            yield from claim_classes(volume.at("ephemeral", "volumeClaimTemplate").required())
+
+
+def _pvc_classes(resource: Resource) -> list[ClassReference]:
+    return claim_classes(resource.at())
+
+
+def _pod_classes(path: tuple[str, ...]) -> ClassReader:
+    def read(resource: Resource) -> Iterator[ClassReference]:
+        return pod_spec_classes(resource.at(*path))
+
+    return read
+
+
+def _stateful_set_classes(resource: Resource) -> Iterator[ClassReference]:
+    yield from pod_spec_classes(resource.at(*POD_SPEC_PATHS[STATEFUL_SET]))
+    for template in resource.at("spec", "volumeClaimTemplates").items():
+        yield from claim_classes(template)
+
+
+CLASS_READERS: dict[Kind, ClassReader] = {
+    PVC: _pvc_classes,
+    **{kind: _pod_classes(path) for kind, path in POD_SPEC_PATHS.items()},
+    # A StatefulSet also claims a volume per pod from each of its claim templates.
+    STATEFUL_SET: _stateful_set_classes,
+}

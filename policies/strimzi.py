@@ -1,0 +1,48 @@
+"""Where Strimzi's custom resources claim volumes: node pools' storage, and the Kafka resource's
+own storage in the ZooKeeper-era ``v1beta2`` (no longer in ``v1``, where pools hold it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.catalog import ClassReader, ClassReference
+from policies.record import Field, Kind, Resource
+
+KAFKA = Kind("kafka.strimzi.io", "Kafka")
+KAFKA_NODE_POOL = Kind("kafka.strimzi.io", "KafkaNodePool")
+
+
+def storage_classes(storage: Field) -> Iterator[ClassReference]:
+    """Classes of a Strimzi storage spec.
+
+    A persistent claim names its class in ``class`` (and, before Strimzi 1.0, per broker in
+    ``overrides``); JBOD holds a storage spec per volume; ephemeral storage is an emptyDir.
+    """
+    storage_type = storage.at("type")
+    if storage_type.required_text() == "persistent-claim":
+        yield ClassReference.at(storage.at("class"))
+        for override in storage.at("overrides").items():
+            if override.at("class").text() is not None:
+                yield ClassReference.at(override.at("class"))
+    elif storage_type.text() == "jbod":
+        for volume in storage.at("volumes").required().items():
+            yield from storage_classes(volume)
+    elif storage_type.text() != "ephemeral":
+        raise storage_type.reject("one of ephemeral, persistent-claim, jbod")
+
+
+def _node_pool_classes(resource: Resource) -> Iterator[ClassReference]:
+    return storage_classes(resource.at("spec", "storage").required())
+
+
+def _kafka_classes(resource: Resource) -> Iterator[ClassReference]:
+    for part in ("kafka", "zookeeper"):
+        storage = resource.at("spec", part, "storage")
+        if storage.object() is not None:
+            yield from storage_classes(storage)
+
+
+CLASS_READERS: dict[Kind, ClassReader] = {
+    KAFKA_NODE_POOL: _node_pool_classes,
+    KAFKA: _kafka_classes,
+}

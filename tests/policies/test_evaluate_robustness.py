@@ -1,0 +1,125 @@
+"""Whatever a preview holds, the evaluator answers with an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from policies import evaluate
+from tests.policies.test_evaluate import (
+    PVC,
+    SC,
+    UNKNOWN,
+    preview_document,
+    pvc_props,
+    step,
+    storage_class_props,
+)
+
+EPHEMERAL = {"volumeClaimTemplate": {"spec": {"storageClassName": "px-a"}}}
+POD_SPEC = {"containers": [], "volumes": [{"name": "cache", "ephemeral": EPHEMERAL}]}
+GOOD_PREVIEW = preview_document(
+    step("create", SC, storage_class_props("px-a")),
+    step(
+        "create",
+        "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
+        {"metadata": {"name": "snaps"}, "driver": "pxd.portworx.com", "deletionPolicy": "Retain"},
+    ),
+    step("create", PVC, pvc_props("data", "px-a")),
+    step(
+        "create",
+        "kubernetes:batch/v1:CronJob",
+        {
+            "metadata": {"name": "compact"},
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}}},
+        },
+    ),
+    step(
+        "create",
+        "kubernetes:kafka.strimzi.io/v1:KafkaNodePool",
+        {
+            "metadata": {"name": "brokers"},
+            "spec": {
+                "storage": {
+                    "type": "jbod",
+                    "volumes": [{"type": "persistent-claim", "class": "px-a"}],
+                }
+            },
+        },
+    ),
+    step(
+        "create",
+        "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch",
+        {
+            "metadata": {"name": "logs"},
+            "spec": {
+                "nodeSets": [
+                    {
+                        "name": "all",
+                        "volumeClaimTemplates": [
+                            {
+                                "metadata": {"name": "elasticsearch-data"},
+                                "spec": {"storageClassName": "px-a"},
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    ),
+)
+
+
+def _paths(value: Any, path: tuple = ()) -> list[tuple]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+PATHS = _paths(GOOD_PREVIEW)[1:]
+# A value of every JSON type, and the ones Pulumi writes for values it does not show.
+REPLACEMENTS = [None, True, 3, 2.5, "x", [], ["x"], {}, {"x": 1}, "[secret]", UNKNOWN]
+
+
+def _replaced(document: Any, path: tuple, value: Any) -> Any:
+    changed = copy.deepcopy(document)
+    parent = changed
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return changed
+
+
+def _evaluate(document: Any) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "preview.json"
+        path.write_text(json.dumps(document))
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = evaluate.main([str(path)])
+    return code, err.getvalue()
+
+
+def test_the_unchanged_preview_passes():
+    assert _evaluate(GOOD_PREVIEW) == (0, "")
+
+
+def test_any_value_anywhere_gives_an_exit_code_and_named_errors():
+    # Every field of every kind, replaced by a value of every type: exhaustive, not sampled,
+    # so that a reader that trusts a shape cannot hide between examples.
+    for path in PATHS:
+        for value in REPLACEMENTS:
+            code, err = _evaluate(_replaced(GOOD_PREVIEW, path, value))
+            assert code in (0, 1, 2), (path, value)
+            assert (code == 2) == bool(err), (path, value, err)
+            assert all(line.startswith("error: ") for line in err.splitlines()), (path, value)
