@@ -29,8 +29,9 @@ import yaml
 
 from pipeline.config import ConfigError
 from pipeline.offline import ProgramRun, run_program
+from policies.capacity import plan
 from policies.engine import PolicyConfigError, evaluate, load_pack_config, resolve
-from policies.pack import POLICIES
+from policies.pack import POLICIES, VOLUME_READERS
 from policies.record import SECRET_PLACEHOLDER, InputError, Resource
 from policies.report import print_report
 
@@ -205,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         write_outputs(args.out, run)
     listed = sorted(run.resources, key=lambda r: (r.component or "", r.type, r.name))
-    return print_report(args.stack, listed, evaluation, policies, args.json, run.outputs)
+    capacity = plan(run.resources, VOLUME_READERS, run.outputs.get("zones") or ())
+    return print_report(args.stack, listed, evaluation, policies, args.json, run.outputs, capacity)
 
 
 if __name__ == "__main__":

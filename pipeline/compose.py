@@ -86,6 +86,8 @@ def compose_stack(config: StackConfig) -> None:
         }
 
     pulumi.export("environment", config.environment)
+    # The zones the stack spreads over: the capacity plan shares volumes out among them.
+    pulumi.export("zones", list(kubernetes.zones))
     pulumi.export("storageClasses", {role: c.name for role, c in storage.classes.items()})
     pulumi.export("placementStrategy", storage.placement_strategy)
     pulumi.export("snapshotClasses", storage.snapshot_classes)

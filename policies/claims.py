@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
 from policies.record import Field, Kind, Resource
 
@@ -66,3 +67,34 @@ CLASS_READERS: dict[Kind, ClassReader] = {
     # A StatefulSet also claims a volume per pod from each of its claim templates.
     STATEFUL_SET: _stateful_set_classes,
 }
+
+
+def _claim_volumes(claim: Field, count: int) -> Volumes:
+    """The volumes of a PVC or claim template, on the class the annotation (which wins, as in
+    Kubernetes) or the field names."""
+    named = claim.at("metadata", "annotations", BETA_CLASS_ANNOTATION)
+    if named.text() is None:
+        named = claim.at("spec", "storageClassName")
+    return Volumes.at(named, claim.at("spec", "resources", "requests", "storage"), count)
+
+
+def _pvc_volumes(resource: Resource) -> list[Volumes]:
+    return [_claim_volumes(resource.at(), 1)]
+
+
+def _stateful_set_volumes(resource: Resource) -> list[Volumes]:
+    # A StatefulSet without replicas runs one pod; each pod claims one volume per template.
+    replicas = resource.at("spec", "replicas").number()
+    count = 1 if replicas is None else int(replicas)
+    return [
+        _claim_volumes(template, count)
+        for template in resource.at("spec", "volumeClaimTemplates").items()
+    ]
+
+
+VOLUME_READERS: dict[Kind, VolumeReader] = {
+    PVC: _pvc_volumes,
+    STATEFUL_SET: _stateful_set_volumes,
+}
+"""The volumes a kind claims for sure. Ephemeral volumes of Deployments, Jobs and the like come
+and go with their pods, so no fixed count is planned for them."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
 from policies import claims, eck, snapshot_classes, storage_classes, strimzi
+from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
 from policies.engine import Policy, ResourcePolicy, list_setting
 from policies.snapshot_classes import SNAPSHOT_CLASS
@@ -16,6 +17,9 @@ from policies.storage_classes import STORAGE_CLASS
 
 PACK_NAME = "data-pipeline-storage"
 
+
+# Kind -> how many volumes of which size and class it claims (capacity plan and quota policy).
+VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS}
 
 POLICIES: tuple[Policy, ...] = (
     ResourcePolicy(
@@ -91,4 +95,5 @@ POLICIES: tuple[Policy, ...] = (
         level="advisory",
     ),
     approved_classes_policy({**claims.CLASS_READERS, **strimzi.CLASS_READERS, **eck.CLASS_READERS}),
+    quota_policy(VOLUME_READERS),
 )

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from policies.capacity import CapacityPlan
 from policies.engine import Evaluation, ResolvedPolicy, Violation
 from policies.record import Resource
 
@@ -25,17 +26,23 @@ def print_report(
     policies: Sequence[ResolvedPolicy],
     as_json: bool,
     outputs: Mapping[str, Any] | None = None,
+    capacity: CapacityPlan | None = None,
 ) -> int:
     """Print the report as text or JSON; return the exit code it stands for."""
     if as_json:
-        print(render_json(stack, resources, evaluation))
+        print(render_json(stack, resources, evaluation, capacity))
     else:
         enabled = sum(p.level != "disabled" for p in policies)
-        print(render_text(stack, resources, evaluation, enabled, outputs))
+        print(render_text(stack, resources, evaluation, enabled, outputs, capacity))
     return exit_code(evaluation.violations)
 
 
-def render_json(stack: str, resources: Sequence[Resource], evaluation: Evaluation) -> str:
+def render_json(
+    stack: str,
+    resources: Sequence[Resource],
+    evaluation: Evaluation,
+    capacity: CapacityPlan | None = None,
+) -> str:
     document = {
         "stack": stack,
         "resources": [
@@ -57,6 +64,8 @@ def render_json(stack: str, resources: Sequence[Resource], evaluation: Evaluatio
             {"policy": s.policy, "reason": s.reason, "urn": s.urn} for s in evaluation.skipped
         ],
     }
+    if capacity is not None:
+        document["capacity"] = capacity.as_json()
     return json.dumps(document, indent=2)
 
 
@@ -66,6 +75,7 @@ def render_text(
     evaluation: Evaluation,
     policies_run: int,
     outputs: Mapping[str, Any] | None = None,
+    capacity: CapacityPlan | None = None,
 ) -> str:
     lines = [f"Stack {stack}: {len(resources)} resources"]
     by_component: dict[str, Counter[str]] = {}
@@ -82,6 +92,10 @@ def render_text(
         lines.append("Outputs")
         for key, value in sorted(outputs.items()):
             lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
+
+    if capacity is not None:
+        lines.append("")
+        lines.extend(capacity.as_text())
 
     violations = evaluation.violations
     blocking = sum(v.blocking for v in violations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
 from policies.record import Field, Kind, Resource
 
@@ -46,3 +47,21 @@ CLASS_READERS: dict[Kind, ClassReader] = {
     KAFKA_NODE_POOL: _node_pool_classes,
     KAFKA: _kafka_classes,
 }
+
+
+def _storage_volumes(storage: Field, replicas: int) -> Iterator[Volumes]:
+    """Volumes of a Strimzi storage spec for ``replicas`` nodes (ephemeral storage claims none)."""
+    storage_type = storage.at("type").text()
+    if storage_type == "persistent-claim":
+        yield Volumes.at(storage.at("class"), storage.at("size"), replicas)
+    elif storage_type == "jbod":
+        for volume in storage.at("volumes").items():
+            yield from _storage_volumes(volume, replicas)
+
+
+def _node_pool_volumes(resource: Resource) -> Iterator[Volumes]:
+    replicas = resource.at("spec", "replicas").number()
+    return _storage_volumes(resource.at("spec", "storage"), int(replicas or 0))
+
+
+VOLUME_READERS: dict[Kind, VolumeReader] = {KAFKA_NODE_POOL: _node_pool_volumes}
