@@ -43,3 +43,39 @@ def test_every_third_party_import_is_a_runtime_dependency():
         if not {_canonical(d) for d in distributions.get(module, [module])} & declared
     }
     assert missing == {}
+
+
+def _imports(path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_data_flows_one_way_components_never_import_the_program():
+    # stack file -> config -> composition -> components -> resources: a component that read the
+    # config would tie every element to the stack file's shape.
+    offenders = {
+        str(path.relative_to(PROJECT_DIR)): sorted(
+            m for m in _imports(path) if m.split(".")[0] == "pipeline"
+        )
+        for path in (PROJECT_DIR / "components").rglob("*.py")
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def _program_or_sdk(module: str) -> bool:
+    top = module.split(".")[0]
+    return top in ("pipeline", "pulumi", "pulumi_kubernetes", "pulumi_aws")
+
+
+def test_policies_read_resources_not_the_program():
+    # The pack judges what any program registered; it loads neither ours nor the Pulumi SDK.
+    offenders = {
+        str(path.relative_to(PROJECT_DIR)): sorted(filter(_program_or_sdk, _imports(path)))
+        for path in (PROJECT_DIR / "policies").rglob("*.py")
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}
