@@ -224,19 +224,22 @@ class PortworxStorage(pulumi.ComponentResource):
         fixed = pulumi.ResourceOptions.merge(
             self._child_opts, pulumi.ResourceOptions(ignore_changes=["stringData", "data"])
         )
+
+        def create_secret(part: str, name: str, data: dict[str, Any]) -> k8s.core.v1.Secret:
+            return k8s.core.v1.Secret(
+                f"{self._name}-{revision}-{part}",
+                metadata={**self._metadata(name), "namespace": args.namespace},
+                type="Opaque",
+                immutable=True,
+                string_data=data,
+                opts=fixed,
+            )
+
         secrets = []
         if args.passphrase is not None:
             passphrase_secret, passphrase_key = f"{prefix}-passphrase", _PASSPHRASE_KEY
-            secrets.append(
-                k8s.core.v1.Secret(
-                    f"{self._name}-{revision}-passphrase",
-                    metadata={**self._metadata(passphrase_secret), "namespace": args.namespace},
-                    type="Opaque",
-                    immutable=True,
-                    string_data={passphrase_key: pulumi.Output.secret(args.passphrase)},
-                    opts=fixed,
-                )
-            )
+            passphrase = {passphrase_key: pulumi.Output.secret(args.passphrase)}
+            secrets.append(create_secret("passphrase", passphrase_secret, passphrase))
         else:
             assert args.existing_secret is not None  # one source, guaranteed by the config
             passphrase_secret, passphrase_key = args.existing_secret
@@ -248,16 +251,7 @@ class PortworxStorage(pulumi.ComponentResource):
         # The pointer's name covers what it points at, so pointing a key at another Secret is a
         # new pointer (and a new class), never an edit under live volumes.
         pointer = f"{prefix}-{_digest(reference)}"
-        secrets.append(
-            k8s.core.v1.Secret(
-                f"{self._name}-{revision}-csi",
-                metadata={**self._metadata(pointer), "namespace": args.namespace},
-                type="Opaque",
-                immutable=True,
-                string_data=reference,
-                opts=fixed,
-            )
-        )
+        secrets.append(create_secret("csi", pointer, reference))
         parameters = {}
         for operation in _CSI_SECRET_PARAMETERS:
             parameters[f"csi.storage.k8s.io/{operation}-secret-name"] = pointer
