@@ -29,6 +29,8 @@ class Monitoring:
     """Labels of the Prometheus pods: the peer of every metrics flow."""
     selector_labels: Mapping[str, str]
     """Labels the Prometheus selects monitors and rules by (e.g. ``release``)."""
+    ready: tuple[pulumi.Resource, ...] = ()
+    """What every monitor and rule depends on: the Prometheus operator's CRDs."""
 
     def scrape_flow(self, ports: Sequence[int]) -> Flow:
         """Ingress from Prometheus to an element's metrics ports."""
@@ -55,7 +57,7 @@ class Monitoring:
             MONITORING_API,
             kind,
             {"metadata": self._metadata(name, namespace, labels), "spec": dict(spec)},
-            opts,
+            self._after_crds(opts),
         )
 
     def create_alert_rules(
@@ -77,7 +79,12 @@ class Monitoring:
                 "metadata": self._metadata(name, namespace, labels),
                 "spec": {"groups": groups},
             },
-            opts,
+            self._after_crds(opts),
+        )
+
+    def _after_crds(self, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=list(self.ready))
         )
 
     def _metadata(

@@ -25,22 +25,27 @@ CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 @dataclass(frozen=True)
-class OperatorArgs:
-    """Inputs of :class:`Operator`."""
+class HelmChart:
+    """A pinned Helm chart and the values to install it with."""
 
-    install: bool
-    """Install the chart; False: the operator is preinstalled and found through ``crd``."""
-    namespace: str
-    """The operator's namespace (created when installed)."""
-    crd: str
-    """Name of a CRD the operator owns (e.g. ``kafkas.kafka.strimzi.io``)."""
     chart: str
     """Chart reference, e.g. ``oci://quay.io/strimzi-helm/strimzi-kafka-operator``."""
     version: str
-    """Pinned chart version."""
-    labels: dict[str, str]
     values: Mapping[str, Any] = field(default_factory=dict)
     """Chart values; may hold Outputs (e.g. the namespaces it watches, so it waits for them)."""
+
+
+@dataclass(frozen=True)
+class OperatorArgs:
+    """Inputs of :class:`Operator`."""
+
+    namespace: str
+    """The operator's namespace (created when the stack installs it)."""
+    crd: str
+    """Name of a CRD the operator owns (e.g. ``kafkas.kafka.strimzi.io``)."""
+    labels: dict[str, str]
+    install: HelmChart | None = None
+    """The chart to install; None: the operator is preinstalled and found through ``crd``."""
 
 
 def keep_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -66,10 +71,10 @@ class Operator(pulumi.ComponentResource):
         super().__init__("data-pipeline:operators:Operator", name, None, opts)
         self._name = name
         self._args = args
-        self.ready = [self._create_chart() if args.install else self._find_crd()]
-        self.register_outputs({"installed": args.install})
+        self.ready = [self._create_chart(args.install) if args.install else self._find_crd()]
+        self.register_outputs({"installed": args.install is not None})
 
-    def _create_chart(self) -> k8s.helm.v4.Chart:
+    def _create_chart(self, chart: HelmChart) -> k8s.helm.v4.Chart:
         args = self._args
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-namespace",
@@ -85,10 +90,10 @@ class Operator(pulumi.ComponentResource):
         )
         return k8s.helm.v4.Chart(
             self._name,
-            chart=args.chart,
-            version=args.version,
+            chart=chart.chart,
+            version=chart.version,
             namespace=namespace.metadata.name,
-            values=dict(args.values),
+            values=dict(chart.values),
             opts=pulumi.ResourceOptions(parent=self, transforms=[keep_crds]),
         )
 

@@ -20,7 +20,7 @@ from components.kafka import (
     KafkaTopicArgs,
 )
 from components.monitoring import Monitoring
-from components.operators import Operator, OperatorArgs
+from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
 from components.pods import Resources
 from components.storage import (
@@ -43,7 +43,7 @@ def compose_stack(config: StackConfig) -> None:
     labels = common_labels(config.environment)
     provider = _create_provider(config)
     with_provider = pulumi.ResourceOptions(providers=[provider])
-    monitoring = _monitoring(config)
+    monitoring = _monitoring(config, labels, with_provider)
 
     storage = PortworxStorage(
         "storage",
@@ -108,14 +108,28 @@ def _kafka_outputs(kafka: KafkaCluster) -> dict[str, pulumi.Input[object]]:
     return {"bootstrap": kafka.bootstrap, "caSecret": kafka.ca_secret, "users": kafka.users}
 
 
-def _monitoring(config: StackConfig) -> Monitoring | None:
+def _monitoring(
+    config: StackConfig, labels: dict[str, str], opts: pulumi.ResourceOptions
+) -> Monitoring | None:
     monitoring = config.monitoring
     if not monitoring.enabled:
         return None
+    # The Prometheus operator belongs to the cluster's monitoring stack: always found, never
+    # installed here; every monitor and rule waits for its CRD.
+    prometheus_operator = Operator(
+        "prometheus-operator",
+        OperatorArgs(
+            namespace=monitoring.namespace,
+            crd="prometheusrules.monitoring.coreos.com",
+            labels=labels,
+        ),
+        opts,
+    )
     return Monitoring(
         prometheus_namespace=monitoring.namespace,
         prometheus_pods=monitoring.prometheus_pods,
         selector_labels=monitoring.selector_labels,
+        ready=tuple(prometheus_operator.ready),
     )
 
 
@@ -123,13 +137,9 @@ def _strimzi_args(
     config: StackConfig, watched: list[pulumi.Output[str]], labels: dict[str, str]
 ) -> OperatorArgs:
     strimzi = config.operators.strimzi
-    return OperatorArgs(
-        install=strimzi.install,
-        namespace=strimzi.namespace,
-        crd="kafkas.kafka.strimzi.io",
+    chart = HelmChart(
         chart=STRIMZI_CHART,
         version=strimzi.chart_version,
-        labels=labels,
         values={
             # The pipeline namespaces (Outputs: the chart's RoleBindings wait for them).
             "watchNamespaces": watched,
@@ -139,6 +149,12 @@ def _strimzi_args(
             "generateNetworkPolicy": True,
             "generatePodDisruptionBudget": True,
         },
+    )
+    return OperatorArgs(
+        namespace=strimzi.namespace,
+        crd="kafkas.kafka.strimzi.io",
+        labels=labels,
+        install=chart if strimzi.install else None,
     )
 
 

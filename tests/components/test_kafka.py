@@ -251,3 +251,21 @@ def test_outputs_give_clients_what_they_need():
         "caSecret": "clicks-cluster-ca-cert",
         "users": {"web": "web", "loader": "loader"},
     }
+
+
+def test_monitors_and_rules_wait_for_the_prometheus_operators_crd():
+    run = run_with_config(kafka_config())
+    monitors = [
+        r for kind in ("PodMonitor", "ServiceMonitor", "PrometheusRule") for r in of_kind(run, kind)
+    ]
+    assert len(monitors) == 4  # Portworx's monitor and rule, Kafka's monitor and rule
+    for monitor in monitors:
+        assert any(
+            urn.endswith("CustomResourceDefinition::prometheus-operator-crd")
+            for urn in monitor.dependencies
+        ), monitor.name
+
+
+def test_a_preinstalled_strimzi_is_waited_for_through_its_crd():
+    kafka = of_kind(run_with_config(kafka_config()), "Kafka")[0]
+    assert any(urn.endswith("CustomResourceDefinition::strimzi-crd") for urn in kafka.dependencies)
