@@ -134,8 +134,8 @@ def check_storage(stack: Stack, settings: Mapping[str, Any], report: ReportStack
                 if volume.at("deleteClaim").flag():
                     report(
                         f"{subject} sets {volume.path}.deleteClaim: true, so Strimzi deletes the "
-                        "claim whenever its Kafka node is deleted (pool scaled down, cluster "
-                        "deleted); set it false",
+                        "claim whenever its Kafka node is deleted (scale-down or cluster "
+                        "deletion); set it false",
                         resource,
                     )
                 for where, class_name in volume_classes(volume):
