@@ -49,7 +49,8 @@ _WHOLE_NUMBER = re.compile(r"\s*-?[0-9]+\s*")
 StorageReader = Callable[[Resource], Iterator[Field]]
 
 
-# --- Strimzi storage -----------------------------------------------------------------------
+def _of_kind(stack: Stack, kind: Kind) -> Iterator[Resource]:
+    return (resource for resource in stack.resources if resource.kind == kind)
 
 
 def storage_volumes(storage: Field) -> Iterator[Field]:
@@ -108,41 +109,42 @@ CLASS_READERS: dict[Kind, ClassReader] = {
 
 
 def check_storage(stack: Stack, settings: Mapping[str, Any], report: ReportStack) -> None:
-    """Volumes that keep a broker's log: persistent, kept when a node goes, and on a class of an
+    """Volumes that keep Kafka's data: persistent, kept when a node goes, and on a class of an
     allowed role that is not sharedv4. Classes outside the stack's catalog are left to the
     catalog policy, which names them."""
     classes = {
         name: resource
-        for resource in stack.resources
-        if resource.kind == STORAGE_CLASS and (name := resource.at("metadata", "name").text())
+        for resource in _of_kind(stack, STORAGE_CLASS)
+        if (name := resource.at("metadata", "name").text())
     }
-    allowed_roles = settings["allowedRoles"]
     for resource in stack.resources:
         read_storage = STORAGE_READERS.get(resource.kind)
         if read_storage is None:
             continue
-        subject = describe(resource)
         for storage in read_storage(resource):
             for volume in storage_volumes(storage):
-                if volume.at("type").text() == "ephemeral" and not settings["allowEphemeral"]:
-                    report(
-                        f"{subject} keeps {volume.path} on ephemeral storage (an emptyDir), "
-                        "which is lost whenever its pod restarts or moves; use type "
-                        "persistent-claim",
-                        resource,
-                    )
-                if volume.at("deleteClaim").flag():
-                    report(
-                        f"{subject} sets {volume.path}.deleteClaim: true, so Strimzi deletes the "
-                        "claim whenever its Kafka node is deleted (scale-down or cluster "
-                        "deletion); set it false",
-                        resource,
-                    )
-                for where, class_name in volume_classes(volume):
-                    storage_class = classes.get(class_name or "")
-                    if storage_class is not None:
-                        for problem in _class_problems(storage_class, allowed_roles):
-                            report(f"{subject} has {where} {class_name!r}, {problem}", resource)
+                for problem in _volume_problems(volume, classes, settings):
+                    report(f"{describe(resource)} {problem}", resource)
+
+
+def _volume_problems(
+    volume: Field, classes: Mapping[str, Resource], settings: Mapping[str, Any]
+) -> Iterator[str]:
+    if volume.at("type").text() == "ephemeral" and not settings["allowEphemeral"]:
+        yield (
+            f"keeps {volume.path} on ephemeral storage (an emptyDir), which is lost whenever its "
+            "pod restarts or moves; use type persistent-claim"
+        )
+    if volume.at("deleteClaim").flag():
+        yield (
+            f"sets {volume.path}.deleteClaim: true, so Strimzi deletes the claim whenever its "
+            "Kafka node is deleted (scale-down or cluster deletion); set it false"
+        )
+    for where, class_name in volume_classes(volume):
+        storage_class = classes.get(class_name or "")
+        if storage_class is not None:
+            for problem in _class_problems(storage_class, settings["allowedRoles"]):
+                yield f"has {where} {class_name!r}, {problem}"
 
 
 def _class_problems(storage_class: Resource, allowed_roles: list[str]) -> Iterator[str]:
@@ -158,11 +160,8 @@ def _class_problems(storage_class: Resource, allowed_roles: list[str]) -> Iterat
         )
 
 
-# --- Kafka config ----------------------------------------------------------------------------
-
-
 def _whole_number(field: Field) -> int | None:
-    """A count, as a number; what the pulumi-kubernetes SDK passes on may be a float of it."""
+    """A count given as a number: a float of one, as Pulumi's wire format holds only doubles."""
     number = field.number()
     if number is None:
         return None
@@ -211,15 +210,12 @@ def _broker_count(kafka: Resource, key: str) -> _Count:
     return _Count(value, f"{key} {value}")
 
 
-class _Topics:
-    """The stack's topics, with the counts in force for each: their own, else their cluster's."""
+class _TopicCounts:
+    """The counts in force for a stack's topics: their own, else their cluster's."""
 
     def __init__(self, stack: Stack, policy: str) -> None:
         self._stack = stack
         self._policy = policy
-
-    def __iter__(self) -> Iterator[Resource]:
-        return (resource for resource in self._stack.resources if resource.kind == KAFKA_TOPIC)
 
     def replicas(self, topic: Resource) -> _Count | None:
         """The topic's replicas; None when it sets none and its cluster is not in the stack."""
@@ -248,8 +244,8 @@ class _Topics:
     def _clusters(self) -> dict[tuple[str | None, str], Resource]:
         return {
             (resource.at("metadata", "namespace").text(), name): resource
-            for resource in self._stack.resources
-            if resource.kind == KAFKA and (name := resource.at("metadata", "name").text())
+            for resource in _of_kind(self._stack, KAFKA)
+            if (name := resource.at("metadata", "name").text())
         }
 
     @staticmethod
@@ -280,10 +276,6 @@ class _Topics:
         return _Count(value, f"{shown} {value} (from {cluster}'s {key})")
 
 
-def _of_kind(stack: Stack, kind: Kind) -> Iterator[Resource]:
-    return (resource for resource in stack.resources if resource.kind == kind)
-
-
 def check_replication(stack: Stack, settings: Mapping[str, Any], report: ReportStack) -> None:
     minimum = settings["minimum"]
     for kafka in _of_kind(stack, KAFKA):
@@ -291,11 +283,11 @@ def check_replication(stack: Stack, settings: Mapping[str, Any], report: ReportS
         if factor.value < minimum:
             where = _broker_config(kafka).at(REPLICATION_FACTOR).path
             report(f"{describe(kafka)} has {factor.told}; set {where} to at least {minimum}", kafka)
-    topics = _Topics(stack, REPLICATION_POLICY)
-    for topic in topics:
-        replicas = topics.replicas(topic)
+    counts = _TopicCounts(stack, REPLICATION_POLICY)
+    for topic in _of_kind(stack, KAFKA_TOPIC):
+        replicas = counts.replicas(topic)
         if replicas is None:
-            told = topics.unresolved(topic, "spec.replicas")
+            told = counts.unresolved(topic, "spec.replicas")
         elif replicas.value < minimum:
             told = f"has {replicas.told}"
         else:
@@ -310,16 +302,16 @@ def check_min_isr(stack: Stack, _settings: Mapping[str, Any], report: ReportStac
         problem = _min_isr_problem(min_isr, replicas)
         if problem:
             report(f"{describe(kafka)} {problem}", kafka)
-    topics = _Topics(stack, MIN_ISR_POLICY)
-    for topic in topics:
-        replicas = topics.replicas(topic)
+    counts = _TopicCounts(stack, MIN_ISR_POLICY)
+    for topic in _of_kind(stack, KAFKA_TOPIC):
+        replicas = counts.replicas(topic)
         if replicas is None:
             continue  # kafka-replication names the topic: there is no count to judge against
-        min_isr = topics.min_isr(topic)
+        min_isr = counts.min_isr(topic)
         if min_isr is None:
             unset = topic.at("spec", "config", MIN_ISR).path
             problem = (
-                f"{topics.unresolved(topic, unset)}; set it to {_allowed_min_isr(replicas.value)}"
+                f"{counts.unresolved(topic, unset)}; set it to {_allowed_min_isr(replicas.value)}"
             )
         else:
             problem = _min_isr_problem(min_isr, replicas)
