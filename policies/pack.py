@@ -11,9 +11,10 @@ from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS,
 from policies import claims, eck, snapshot_classes, storage_classes, strimzi
 from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
-from policies.engine import Policy, ResourcePolicy, list_setting
+from policies.engine import Policy, ResourcePolicy, StackPolicy, list_setting
 from policies.snapshot_classes import SNAPSHOT_CLASS
 from policies.storage_classes import STORAGE_CLASS
+from policies.strimzi import KAFKA, KAFKA_TOPIC
 
 PACK_NAME = "data-pipeline-storage"
 
@@ -96,4 +97,64 @@ POLICIES: tuple[Policy, ...] = (
     ),
     approved_classes_policy({**claims.CLASS_READERS, **strimzi.CLASS_READERS, **eck.CLASS_READERS}),
     quota_policy(VOLUME_READERS),
+    StackPolicy(
+        name=strimzi.REPLICATION_POLICY,
+        description="Kafka keeps every partition on enough brokers: the brokers' "
+        "default.replication.factor (unset: Kafka's 1) and each KafkaTopic's replicas (unset: "
+        "its cluster's default).",
+        check=strimzi.check_replication,
+        config={
+            "minimum": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 3,
+                "description": "Fewest replicas of a partition.",
+            }
+        },
+    ),
+    StackPolicy(
+        name=strimzi.MIN_ISR_POLICY,
+        description="min.insync.replicas, of the brokers and of each KafkaTopic (whose own "
+        "overrides its cluster's), is at least 2 wherever replicas are 3 or more, and below the "
+        "replicas, so that losing one broker never stops acks=all producers.",
+        check=strimzi.check_min_isr,
+    ),
+    ResourcePolicy(
+        name="kafka-unclean-leader-election",
+        description="Neither the brokers nor any KafkaTopic enable "
+        "unclean.leader.election.enable, which lets an out-of-sync replica lead and lose "
+        "acknowledged writes.",
+        checks={
+            KAFKA: strimzi.check_broker_unclean_election,
+            KAFKA_TOPIC: strimzi.check_topic_unclean_election,
+        },
+    ),
+    StackPolicy(
+        name="kafka-storage",
+        description="Strimzi storage (node pools, and a v1beta2 Kafka's own) is persistent, "
+        "never deleteClaim: true, and on catalog classes of an allowed role that are not "
+        "sharedv4.",
+        check=strimzi.check_storage,
+        config={
+            "allowedRoles": {
+                **list_setting(
+                    {"type": "string"},
+                    ["replicated", "db"],
+                    "Storage roles whose classes may hold Kafka volumes.",
+                ),
+                "minItems": 1,
+            },
+            "allowEphemeral": {
+                "type": "boolean",
+                "default": False,
+                "description": "Let Kafka nodes keep their data on emptyDir, lost with the pod "
+                "(for throwaway clusters).",
+            },
+        },
+    ),
+    ResourcePolicy(
+        name="kafka-listener-authentication",
+        description="Every Kafka listener authenticates its clients.",
+        checks={KAFKA: strimzi.check_listener_authentication},
+    ),
 )

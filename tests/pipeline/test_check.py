@@ -45,7 +45,7 @@ def test_dev_summary_lists_components_and_policy_results():
     assert "  clickstream" in lines
     assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "2"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
-    assert "Policies: 9 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert "Policies: 14 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
 
 
@@ -227,4 +227,170 @@ def test_a_registered_resource_of_the_wrong_shape_exits_2_naming_it(monkeypatch,
     assert capsys.readouterr().err == (
         'error: kubernetes:storage.k8s.io/v1:StorageClass "storage-db": parameters should be an '
         "object, not a list\n"
+    )
+
+
+def test_prod_topic_with_one_replica_exits_1_naming_kafka_replication(tmp_path, capsys):
+    config = committed_stack_config("prod")
+    clicks = config["data-pipeline:pipelines"]["clickstream"]["kafka"]["topics"]["clicks"]
+    clicks["replicas"] = 1
+    clicks["config"]["min.insync.replicas"] = 1  # else the program refuses the topic itself
+    stack_file = write_stack(tmp_path, config)
+    assert check.main(["--stack", "prod", "--stack-file", str(stack_file), "--json"]) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    assert [(v["policy"], v["level"], v["resource"], v["message"]) for v in violations] == [
+        (
+            "kafka-replication",
+            "mandatory",
+            "clickstream-topic-clicks",
+            'KafkaTopic "clicks" has replicas 1; set spec.replicas to at least 3',
+        )
+    ]
+
+
+def test_prod_kafka_on_the_scratch_role_exits_1_naming_kafka_storage(tmp_path, capsys):
+    config = committed_stack_config("prod")
+    telemetry = config["data-pipeline:pipelines"]["telemetry"]
+    telemetry["kafka"]["storageRole"] = "scratch"
+    telemetry["storage"]["scratch"] = "1Ti"  # room for Kafka: only the role is wrong
+    stack_file = write_stack(tmp_path, config)
+    out = tmp_path / "out"
+    command = ["--stack", "prod", "--stack-file", str(stack_file), "--out", str(out), "--json"]
+    assert check.main(command) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    resources = json.loads((out / "resources.json").read_text())
+    (scratch,) = [
+        r["props"]["metadata"]["name"]
+        for r in resources
+        if r["type"].endswith(":StorageClass")
+        and r["props"]["metadata"]["labels"]["data-pipeline.io/storage-role"] == "scratch"
+    ]
+    pools = [
+        r for r in resources if r["type"].endswith(":KafkaNodePool") and "telemetry" in r["name"]
+    ]
+    assert [(v["policy"], v["level"], v["resource"], v["message"]) for v in violations] == [
+        (
+            "kafka-storage",
+            "mandatory",
+            pool["name"],
+            f'KafkaNodePool "{pool["props"]["metadata"]["name"]}" has '
+            f"spec.storage.volumes[0].class {scratch!r}, a class of role scratch; Kafka volumes "
+            "need one of the roles: replicated, db",
+        )
+        for pool in pools
+    ]
+
+
+def evaluate_changed_output(
+    stack_outputs: dict[str, Path], tmp_path: Path, stack: str, change
+) -> tuple[int, list[dict]]:
+    """`python -m policies.evaluate` with the stack's policy config on the stack's --out
+    resources.json after ``change`` (given the resource list) has edited it."""
+    resources = json.loads((stack_outputs[stack] / "resources.json").read_text())
+    change(resources)
+    changed = tmp_path / "resources.json"
+    changed.write_text(json.dumps(resources))
+    config = PROJECT_DIR / "policies" / "config" / f"{stack}.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "policies.evaluate",
+            str(changed),
+            "--config",
+            str(config),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=False,
+    )
+    assert result.stderr == ""
+    return result.returncode, json.loads(result.stdout)["violations"]
+
+
+def first_of_kind(resources: list[dict], kind: str) -> dict:
+    return next(r for r in resources if r["type"].endswith(f":{kind}"))
+
+
+def test_prod_node_pool_on_a_class_outside_the_catalog_exits_1_naming_the_catalog_policy(
+    stack_outputs, tmp_path
+):
+    def use_gp3(resources: list[dict]) -> None:
+        first_of_kind(resources, "KafkaNodePool")["props"]["spec"]["storage"]["volumes"][0][
+            "class"
+        ] = "gp3"
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", use_gp3)
+    assert code == 1
+    resources = json.loads((stack_outputs["prod"] / "resources.json").read_text())
+    pool = first_of_kind(resources, "KafkaNodePool")
+    catalog = sorted(
+        r["props"]["metadata"]["name"] for r in resources if r["type"].endswith(":StorageClass")
+    )
+    assert [(v["policy"], v["level"], v["resource"], v["message"]) for v in violations] == [
+        (
+            "storage-approved-classes",
+            "mandatory",
+            pool["name"],
+            f"KafkaNodePool \"{pool['props']['metadata']['name']}\" uses class 'gp3' at "
+            "spec.storage.volumes[0].class, which is not in the stack's catalog; use one of: "
+            + ", ".join(catalog),
+        )
+    ]
+
+
+def test_prod_node_pool_that_deletes_its_claims_exits_1_naming_kafka_storage(
+    stack_outputs, tmp_path
+):
+    def delete_claims(resources: list[dict]) -> None:
+        first_of_kind(resources, "KafkaNodePool")["props"]["spec"]["storage"]["volumes"][0][
+            "deleteClaim"
+        ] = True
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", delete_claims)
+    assert code == 1
+    pool = first_of_kind(
+        json.loads((stack_outputs["prod"] / "resources.json").read_text()), "KafkaNodePool"
+    )
+    assert [(v["policy"], v["level"], v["resource"], v["message"]) for v in violations] == [
+        (
+            "kafka-storage",
+            "mandatory",
+            pool["name"],
+            f'KafkaNodePool "{pool["props"]["metadata"]["name"]}" sets '
+            "spec.storage.volumes[0].deleteClaim: true, so Strimzi deletes the claim whenever "
+            "its Kafka node is deleted (scale-down or cluster deletion); set it false",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stack", "level", "code"), [("dev", "advisory", 0), ("prod", "mandatory", 1)]
+)
+def test_a_listener_without_authentication_blocks_prod_and_is_advisory_in_dev(
+    stack_outputs, tmp_path, stack, level, code
+):
+    def drop_authentication(resources: list[dict]) -> None:
+        del first_of_kind(resources, "Kafka")["props"]["spec"]["kafka"]["listeners"][0][
+            "authentication"
+        ]
+
+    assert evaluate_changed_output(stack_outputs, tmp_path, stack, drop_authentication) == (
+        code,
+        [
+            {
+                "policy": "kafka-listener-authentication",
+                "level": level,
+                "resource": "clickstream",
+                "message": 'Kafka "clickstream" has listener "tls" (spec.kafka.listeners[0]) '
+                "without authentication, so any client that reaches it connects as "
+                "User:ANONYMOUS; set spec.kafka.listeners[0].authentication (type tls, "
+                "scram-sha-512 or custom)",
+                "type": "kubernetes:kafka.strimzi.io/v1:Kafka",
+                "urn": f"urn:pulumi:{stack}::data-pipeline::data-pipeline:stream:KafkaCluster"
+                "$kubernetes:kafka.strimzi.io/v1:Kafka::clickstream",
+            }
+        ],
     )

@@ -113,6 +113,11 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "portworx-io-profile-current",
         "storage-approved-classes",
         "storage-claims-within-quota",
+        "kafka-replication",
+        "kafka-min-insync-replicas",
+        "kafka-unclean-leader-election",
+        "kafka-storage",
+        "kafka-listener-authentication",
     ]
 
 

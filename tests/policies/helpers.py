@@ -21,6 +21,15 @@ STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+STRIMZI_GROUP = "kubernetes:kafka.strimzi.io"
+
+# The broker config the program writes (components/strimzi.py), as far as the policies read it.
+DURABLE_BROKER_CONFIG = {
+    "default.replication.factor": 3,
+    "min.insync.replicas": 2,
+    "unclean.leader.election.enable": False,
+}
+TLS_LISTENER = {"name": "tls", "port": 9093, "type": "internal", "tls": True}
 
 GOOD_PARAMETERS = {
     "repl": "3",
@@ -102,6 +111,62 @@ def stateful_set(*class_names: str | None) -> Resource:
         "spec": {"serviceName": "broker", "volumeClaimTemplates": templates},
     }
     return Resource(STATEFUL_SET, "broker", props, "urn:sts")
+
+
+def _strimzi(kind: str, name: str, spec: dict[str, Any], version: str, **metadata: Any) -> Resource:
+    props = {
+        "apiVersion": f"kafka.strimzi.io/{version}",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "events", **metadata},
+        "spec": spec,
+    }
+    return Resource(f"{STRIMZI_GROUP}/{version}:{kind}", name, props, f"urn:{kind}:{name}")
+
+
+def kafka(
+    name: str = "events",
+    config: dict[str, Any] | None = None,
+    listeners: list[dict[str, Any]] | None = None,
+    version: str = "v1",
+) -> Resource:
+    """A Kafka cluster with the program's durable config, ``config`` overlaid on it (a None
+    value leaves the key out), and one TLS listener with TLS client authentication."""
+    broker_config = {
+        key: value
+        for key, value in {**DURABLE_BROKER_CONFIG, **(config or {})}.items()
+        if value is not None
+    }
+    if listeners is None:
+        listeners = [{**TLS_LISTENER, "authentication": {"type": "tls"}}]
+    spec = {"kafka": {"listeners": listeners, "config": broker_config}}
+    return _strimzi("Kafka", name, spec, version)
+
+
+def kafka_topic(
+    name: str = "clicks",
+    replicas: int | None = 3,
+    config: dict[str, Any] | None = None,
+    cluster: str | None = "events",
+    version: str = "v1",
+) -> Resource:
+    """A topic of ``cluster`` (None: no strimzi.io/cluster label), in the cluster's namespace."""
+    spec: dict[str, Any] = {"partitions": 12, "config": config or {}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    labels = {"strimzi.io/cluster": cluster} if cluster else {}
+    return _strimzi("KafkaTopic", name, spec, version, labels=labels)
+
+
+def kafka_volume(class_name: str | None = "px-prod-db-0a1b2c3d", **more: Any) -> dict[str, Any]:
+    """A persistent-claim volume of a Strimzi storage spec, on ``class_name`` when not None."""
+    volume = {"type": "persistent-claim", "size": "100Gi", **more}
+    return volume if class_name is None else {**volume, "class": class_name}
+
+
+def kafka_node_pool(name: str, storage: dict[str, Any], version: str = "v1") -> Resource:
+    """A broker pool of the cluster ``events`` with the Strimzi ``storage`` spec given."""
+    spec = {"replicas": 3, "roles": ["broker"], "storage": storage}
+    return _strimzi("KafkaNodePool", name, spec, version, labels={"strimzi.io/cluster": "events"})
 
 
 def policy_named(name: str):

@@ -23,8 +23,13 @@ from tests.policies.test_evaluate import (
 
 EPHEMERAL = {"volumeClaimTemplate": {"spec": {"storageClassName": "px-a"}}}
 POD_SPEC = {"containers": [], "volumes": [{"name": "cache", "ephemeral": EPHEMERAL}]}
+# A role Kafka volumes may use, so that the node pool's class passes kafka-storage.
+REPLICATED_CLASS = {
+    **storage_class_props("px-a"),
+    "metadata": {"name": "px-a", "labels": {"data-pipeline.io/storage-role": "replicated"}},
+}
 GOOD_PREVIEW = preview_document(
-    step("create", SC, storage_class_props("px-a")),
+    step("create", SC, REPLICATED_CLASS),
     step(
         "create",
         "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
