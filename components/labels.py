@@ -7,3 +7,5 @@ ROLE_LABEL = "data-pipeline.io/storage-role"
 PIPELINE_LABEL = "data-pipeline.io/pipeline"
 ENVIRONMENT_LABEL = "data-pipeline.io/environment"
 PART_OF = "data-pipeline"
+# The stage a pod belongs to (loader, analytics, ...): what other elements' flows admit.
+STAGE_LABEL = "data-pipeline.io/stage"

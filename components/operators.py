@@ -29,10 +29,12 @@ class HelmChart:
     """A pinned Helm chart and the values to install it with."""
 
     chart: str
-    """Chart reference, e.g. ``oci://quay.io/strimzi-helm/strimzi-kafka-operator``."""
+    """Chart reference: ``oci://...`` or a chart name in ``repository``."""
     version: str
     values: Mapping[str, Any] = field(default_factory=dict)
     """Chart values; may hold Outputs (e.g. the namespaces it watches, so it waits for them)."""
+    repository: str | None = None
+    """Helm repository URL, for charts not given as ``oci://``."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Operator(pulumi.ComponentResource):
             version=chart.version,
             namespace=namespace.metadata.name,
             values=dict(chart.values),
+            repository_opts={"repo": chart.repository} if chart.repository else None,
             opts=pulumi.ResourceOptions(parent=self, transforms=[keep_crds]),
         )
 

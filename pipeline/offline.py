@@ -33,10 +33,18 @@ class ProgramRun:
     outputs: Mapping[str, Any]
 
 
+# Outputs a provider computes, synthesized from the resource's name so that runs are repeatable.
+_COMPUTED_OUTPUTS = {
+    "random:index/randomPassword:RandomPassword": lambda name: {"result": f"offline-{name}"},
+}
+
+
 class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        # A real engine returns the inputs (plus outputs) as state: so do we.
-        return (f"{args.name}-id" if args.custom else None), args.inputs
+        # A real engine returns the inputs plus the outputs the provider computes: so do we.
+        computed = _COMPUTED_OUTPUTS.get(args.typ)
+        state = {**args.inputs, **(computed(args.name) if computed else {})}
+        return (f"{args.name}-id" if args.custom else None), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         raise NotImplementedError(f"the program made an unexpected call to {args.token}")
@@ -76,7 +84,9 @@ class _RecordingMonitor(MockMonitor):
                 name=request.name,
                 custom=bool(request.custom),
                 component=components.get(request.parent),
-                props=_resolve_secrets(self.resources[urn].state, self._reveal_secrets),
+                props=_resolve_secrets(
+                    _inputs(request.type, self.resources[urn].state), self._reveal_secrets
+                ),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=tuple(request.dependencies),
                 provider=request.provider,
@@ -85,6 +95,13 @@ class _RecordingMonitor(MockMonitor):
             )
             for request, urn in sorted(self._registered, key=lambda registered: registered[1])
         ]
+
+
+def _inputs(resource_type: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs within a resource's state: what policies see, without computed outputs."""
+    computed = _COMPUTED_OUTPUTS.get(resource_type)
+    outputs = computed("") if computed else {}
+    return {key: value for key, value in state.items() if key not in outputs}
 
 
 def _alias_urns(request: Any, urn: str) -> list[str]:
