@@ -136,11 +136,17 @@ class KafkaConfig(ConfigModel):
                 rule="needs authentication scram-sha-512 (TLS client certificates need TLS)",
             )
         config = {**DURABLE_BROKER_CONFIG, **self.config}
+        counts = {
+            key: _whole_number(config[key]) for key in (*REPLICATION_FACTORS, *MIN_ISR_BOUNDS)
+        }
+        for key, count in counts.items():
+            if count is None:
+                yield Problem(("config", key), config[key], "a whole number")
         for key in REPLICATION_FACTORS:
-            if int(config[key]) > brokers:
+            if (counts[key] or 0) > brokers:
                 yield Problem(("config", key), config[key], f"at most the {brokers} brokers")
         for key, factor in MIN_ISR_BOUNDS.items():
-            if int(config[key]) > int(config[factor]):
+            if None not in (counts[key], counts[factor]) and counts[key] > counts[factor]:
                 yield Problem(("config", key), config[key], f"at most {factor} {config[factor]}")
         for name, topic in self.topics.items():
             if topic.replicas > brokers:
@@ -149,10 +155,24 @@ class KafkaConfig(ConfigModel):
                     topic.replicas,
                     f"at most the {brokers} brokers: each replica needs a broker of its own",
                 )
-            min_isr = topic.config.get("min.insync.replicas", config["min.insync.replicas"])
-            if int(min_isr) > topic.replicas:
-                yield Problem(
-                    ("topics", name, "config", "min.insync.replicas"),
-                    min_isr,
-                    f"at most the topic's {topic.replicas} replicas",
-                )
+            where = ("topics", name, "config", "min.insync.replicas")
+            if "min.insync.replicas" in topic.config:
+                min_isr = _whole_number(topic.config["min.insync.replicas"])
+                if min_isr is None:
+                    yield Problem(where, topic.config["min.insync.replicas"], "a whole number")
+                    continue
+            else:
+                min_isr = counts["min.insync.replicas"]
+            if min_isr is not None and min_isr > topic.replicas:
+                yield Problem(where, min_isr, f"at most the topic's {topic.replicas} replicas")
+
+
+def _whole_number(value: ConfigValue) -> int | None:
+    """A count in Kafka's config: an integer, or its digits as text (Kafka reads both)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -124,6 +124,20 @@ def test_kafka_defaults_follow_the_vendors_guidance():
             ],
         ),
         (
+            {
+                "config": {"default.replication.factor": "three", "min.insync.replicas": True},
+                "topics": {"events": {"config": {"min.insync.replicas": "x"}}},
+            },
+            [
+                "data-pipeline:pipelines.clicks.kafka.config.default.replication.factor: "
+                '"three" is not allowed (a whole number)',
+                "data-pipeline:pipelines.clicks.kafka.config.min.insync.replicas: true is not "
+                "allowed (a whole number)",
+                "data-pipeline:pipelines.clicks.kafka.topics.events.config.min.insync.replicas: "
+                '"x" is not allowed (a whole number)',
+            ],
+        ),
+        (
             {"authentication": "plain"},
             [
                 'data-pipeline:pipelines.clicks.kafka.authentication: "plain" is not allowed '
