@@ -48,6 +48,8 @@ class OperatorArgs:
     labels: dict[str, str]
     install: HelmChart | None = None
     """The chart to install; None: the operator is preinstalled and found through ``crd``."""
+    rendering: bool = False
+    """Manifests are written to a directory (renderYamlToDirectory): no cluster to find it in."""
 
 
 def keep_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -73,7 +75,10 @@ class Operator(pulumi.ComponentResource):
         super().__init__("data-pipeline:operators:Operator", name, None, opts)
         self._name = name
         self._args = args
-        self.ready = [self._create_chart(args.install) if args.install else self._find_crd()]
+        if args.install:
+            self.ready = [self._create_chart(args.install)]
+        else:
+            self.ready = [] if args.rendering else [self._find_crd()]
         self.register_outputs({"installed": args.install is not None})
 
     def _create_chart(self, chart: HelmChart) -> k8s.helm.v4.Chart:

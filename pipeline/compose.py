@@ -122,6 +122,7 @@ def _monitoring(
             namespace=monitoring.namespace,
             crd="prometheusrules.monitoring.coreos.com",
             labels=labels,
+            rendering=config.kubernetes.render_directory is not None,
         ),
         opts,
     )
@@ -155,6 +156,7 @@ def _strimzi_args(
         crd="kafkas.kafka.strimzi.io",
         labels=labels,
         install=chart if strimzi.install else None,
+        rendering=config.kubernetes.render_directory is not None,
     )
 
 

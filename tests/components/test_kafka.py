@@ -269,3 +269,10 @@ def test_monitors_and_rules_wait_for_the_prometheus_operators_crd():
 def test_a_preinstalled_strimzi_is_waited_for_through_its_crd():
     kafka = of_kind(run_with_config(kafka_config()), "Kafka")[0]
     assert any(urn.endswith("CustomResourceDefinition::strimzi-crd") for urn in kafka.dependencies)
+
+
+def test_rendering_to_a_directory_reads_nothing_from_a_cluster():
+    # renderYamlToDirectory has no cluster: a preinstalled operator cannot be looked up there.
+    run = run_with_config(kafka_config(kubernetes={"renderDirectory": "out"}))
+    kafka = of_kind(run, "Kafka")[0]
+    assert not any("CustomResourceDefinition" in urn for urn in kafka.dependencies)
