@@ -44,28 +44,27 @@ def check_secrets_by_reference(
 ) -> None:
     config = resource.at("spec", "config")
     for key in config.object() or {}:
-        if not key.lower().endswith(CREDENTIAL_KEY_SUFFIXES):
+        if not key.endswith(CREDENTIAL_KEY_SUFFIXES):
             continue
-        field = config.at(key)
-        problem = _in_clear(field)
+        problem = _not_by_reference(config.at(key))
         if problem:
             report(
-                f"{describe(resource)} {problem}; {_STORED[resource.kind]}: give a "
-                "config-provider reference such as ${directory:/mnt/<volume>:<key>} to a "
+                f"{describe(resource)} {problem}; {_STORED[resource.kind]}: give the whole value "
+                "as a config-provider reference such as ${directory:/mnt/<volume>:<key>} to a "
                 "mounted Secret"
             )
 
 
-def _in_clear(field: Field) -> str | None:
-    """What is wrong with a credential's value, never showing the value; None for a reference
-    or no value."""
+def _not_by_reference(field: Field) -> str | None:
+    """What is wrong with a credential's value, never showing the value; None for one
+    reference, or for no value at all."""
     if field.value == SECRET_PLACEHOLDER:
         # A Pulumi secret is hidden from the preview only: the object holds it in clear.
-        return f"takes {field.path} from a Pulumi secret, which lands in the object in clear"
+        return f"takes {field.path} from a Pulumi secret, which the object still holds in clear"
+    if field.value is None:
+        return None
     if isinstance(field.value, str):
         text = field.required_text()  # raises for a value the preview does not know yet
         if not text or _REFERENCE.fullmatch(text):
             return None
-    elif field.value is None:
-        return None
-    return f"holds {field.path} in clear"
+    return f"gives {field.path} as a value, not as one config-provider reference"
