@@ -164,6 +164,9 @@ def _nodes(counts: list[tuple[str, int]], noun: str, node_role: str) -> str:
 
 
 def check_topology(resource: Resource, settings: Mapping[str, Any], report: ReportResource) -> None:
+    """Elasticsearch never puts a replica on its primary's node, so one data node keeps no
+    replica at all; the master is elected by a majority of master-eligible nodes, so losing one
+    of them must leave a majority."""
     data: list[tuple[str, int]] = []
     masters: list[tuple[str, int]] = []
     for node_set in _node_sets(resource):
@@ -195,6 +198,8 @@ def check_topology(resource: Resource, settings: Mapping[str, Any], report: Repo
 def check_http_tls(
     resource: Resource, _settings: Mapping[str, Any], report: ReportResource
 ) -> None:
+    """ECK serves HTTPS with a certificate of its own unless told not to; a certificate Secret
+    of the user's keeps HTTPS on even then."""
     tls = resource.at("spec", "http", "tls")
     disabled = tls.at("selfSignedCertificate", "disabled")
     own_certificate = tls.at("certificate", "secretName")
