@@ -8,10 +8,12 @@ in modules by concern; each policy lists, by kind, the check that applies to it.
 from __future__ import annotations
 
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
-from policies import claims, eck, snapshot_classes, storage_classes, strimzi
+from policies import claims, eck, kafka_connect, snapshot_classes, storage_classes, strimzi
 from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
+from policies.eck import ELASTICSEARCH
 from policies.engine import Policy, ResourcePolicy, StackPolicy, list_setting
+from policies.kafka_connect import KAFKA_CONNECT, KAFKA_CONNECTOR
 from policies.snapshot_classes import SNAPSHOT_CLASS
 from policies.storage_classes import STORAGE_CLASS
 from policies.strimzi import KAFKA, KAFKA_TOPIC
@@ -20,7 +22,7 @@ PACK_NAME = "data-pipeline-storage"
 
 
 # Kind -> how many volumes of which size and class it claims (capacity plan and quota policy).
-VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS}
+VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS, **eck.VOLUME_READERS}
 
 POLICIES: tuple[Policy, ...] = (
     ResourcePolicy(
@@ -156,5 +158,58 @@ POLICIES: tuple[Policy, ...] = (
         name="kafka-listener-authentication",
         description="Every Kafka listener authenticates its clients.",
         checks={KAFKA: strimzi.check_listener_authentication},
+    ),
+    StackPolicy(
+        name="elasticsearch-storage",
+        description="Every Elasticsearch nodeSet's claim templates name catalog classes of an "
+        "allowed role that are not sharedv4.",
+        check=eck.check_storage,
+        config={
+            "allowedRoles": {
+                **list_setting(
+                    {"type": "string"},
+                    ["replicated", "db"],
+                    "Storage roles whose classes may hold Elasticsearch volumes.",
+                ),
+                "minItems": 1,
+            }
+        },
+    ),
+    ResourcePolicy(
+        name="elasticsearch-topology",
+        description="Elasticsearch runs enough data nodes for every shard to keep a replica, and "
+        "an odd number of master-eligible nodes, at least 3, so the master survives a loss.",
+        checks={ELASTICSEARCH: eck.check_topology},
+        config={
+            "minimumDataNodes": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 2,
+                "description": "Fewest nodes of nodeSets with a data role.",
+            },
+            "minimumMasterNodes": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 3,
+                "description": "Fewest master-eligible nodes (dedicated or combined); the count "
+                "must also be odd.",
+            },
+        },
+    ),
+    ResourcePolicy(
+        name="elasticsearch-http-tls",
+        description="Elasticsearch keeps TLS on its HTTP layer: the self-signed certificate is "
+        "never disabled without a certificate of its own.",
+        checks={ELASTICSEARCH: eck.check_http_tls},
+    ),
+    ResourcePolicy(
+        name="connector-secrets-by-reference",
+        description="KafkaConnectors and KafkaConnect workers take credentials (keys ending in "
+        "password, .secret, secret.key or sasl.jaas.config) only as config-provider references "
+        "${provider:...}, never in clear.",
+        checks={
+            KAFKA_CONNECTOR: kafka_connect.check_secrets_by_reference,
+            KAFKA_CONNECT: kafka_connect.check_secrets_by_reference,
+        },
     ),
 )

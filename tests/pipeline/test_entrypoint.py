@@ -118,6 +118,10 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "kafka-unclean-leader-election",
         "kafka-storage",
         "kafka-listener-authentication",
+        "elasticsearch-storage",
+        "elasticsearch-topology",
+        "elasticsearch-http-tls",
+        "connector-secrets-by-reference",
     ]
 
 

@@ -22,6 +22,7 @@ SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 STRIMZI_GROUP = "kubernetes:kafka.strimzi.io"
+ECK_GROUP = "kubernetes:elasticsearch.k8s.elastic.co"
 
 # The broker config the program writes (components/strimzi.py), as far as the policies read it.
 DURABLE_BROKER_CONFIG = {
@@ -167,6 +168,82 @@ def kafka_node_pool(name: str, storage: dict[str, Any], version: str = "v1") -> 
     """A broker pool of the cluster ``events`` with the Strimzi ``storage`` spec given."""
     spec = {"replicas": 3, "roles": ["broker"], "storage": storage}
     return _strimzi("KafkaNodePool", name, spec, version, labels={"strimzi.io/cluster": "events"})
+
+
+def es_node_set(
+    name: str,
+    count: float = 3,
+    roles: list[str] | str | None = None,
+    class_name: str | None = "px-replicated",
+    size: str = "50Gi",
+) -> dict[str, Any]:
+    """A nodeSet of ``count`` nodes with ``node.roles`` (None: unset, so every role) and one
+    elasticsearch-data claim template of ``size`` (on ``class_name`` when not None)."""
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": size}},
+    }
+    if class_name is not None:
+        spec["storageClassName"] = class_name
+    node_set: dict[str, Any] = {
+        "name": name,
+        "count": count,
+        "volumeClaimTemplates": [{"metadata": {"name": "elasticsearch-data"}, "spec": spec}],
+    }
+    if roles is not None:
+        node_set["config"] = {"node.roles": roles}
+    return node_set
+
+
+# What prod runs: three dedicated masters and two data nodes.
+DEDICATED_NODE_SETS = (
+    es_node_set("masters", 3, ["master"], size="5Gi"),
+    es_node_set("data", 2, ["data", "ingest"]),
+)
+
+
+def elasticsearch(
+    *node_sets: dict[str, Any],
+    name: str = "logs",
+    http: dict[str, Any] | None = None,
+    version: str = "v1",
+) -> Resource:
+    """An ECK Elasticsearch in namespace ``events`` (by default prod's dedicated nodeSets)."""
+    spec: dict[str, Any] = {"version": "9.4.3", "nodeSets": list(node_sets or DEDICATED_NODE_SETS)}
+    if http is not None:
+        spec["http"] = http
+    props = {
+        "apiVersion": f"elasticsearch.k8s.elastic.co/{version}",
+        "kind": "Elasticsearch",
+        "metadata": {"name": name, "namespace": "events"},
+        "spec": spec,
+    }
+    return Resource(f"{ECK_GROUP}/{version}:Elasticsearch", name, props, f"urn:es:{name}")
+
+
+def kafka_connector(
+    name: str = "clicks-to-es", config: dict[str, Any] | None = None, version: str = "v1"
+) -> Resource:
+    """A sink connector of the KafkaConnect ``loader``, with ``config`` as its spec.config."""
+    spec = {
+        "class": "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
+        "tasksMax": 2,
+        "config": config or {},
+    }
+    labels = {"strimzi.io/cluster": "loader"}
+    return _strimzi("KafkaConnector", name, spec, version, labels=labels)
+
+
+def kafka_connect(
+    name: str = "loader", config: dict[str, Any] | None = None, version: str = "v1"
+) -> Resource:
+    """A KafkaConnect of the cluster ``events``, with ``config`` as its worker config."""
+    spec = {
+        "replicas": 2,
+        "bootstrapServers": "events-kafka-bootstrap:9093",
+        "config": config or {},
+    }
+    return _strimzi("KafkaConnect", name, spec, version)
 
 
 def policy_named(name: str):

@@ -66,6 +66,8 @@ GOOD_PREVIEW = preview_document(
                 "nodeSets": [
                     {
                         "name": "all",
+                        # Three nodes of every role: a quorum of masters and data nodes to spare.
+                        "count": 3,
                         "volumeClaimTemplates": [
                             {
                                 "metadata": {"name": "elasticsearch-data"},
