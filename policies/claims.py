@@ -69,7 +69,7 @@ CLASS_READERS: dict[Kind, ClassReader] = {
 }
 
 
-def _claim_volumes(claim: Field, count: int) -> Volumes:
+def claim_volumes(claim: Field, count: int) -> Volumes:
     """The volumes of a PVC or claim template, on the class the annotation (which wins, as in
     Kubernetes) or the field names."""
     named = claim.at("metadata", "annotations", BETA_CLASS_ANNOTATION)
@@ -79,7 +79,7 @@ def _claim_volumes(claim: Field, count: int) -> Volumes:
 
 
 def _pvc_volumes(resource: Resource) -> list[Volumes]:
-    return [_claim_volumes(resource.at(), 1)]
+    return [claim_volumes(resource.at(), 1)]
 
 
 def _stateful_set_volumes(resource: Resource) -> list[Volumes]:
@@ -87,7 +87,7 @@ def _stateful_set_volumes(resource: Resource) -> list[Volumes]:
     replicas = resource.at("spec", "replicas").number()
     count = 1 if replicas is None else int(replicas)
     return [
-        _claim_volumes(template, count)
+        claim_volumes(template, count)
         for template in resource.at("spec", "volumeClaimTemplates").items()
     ]
 

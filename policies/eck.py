@@ -13,12 +13,11 @@ from typing import Any
 
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
-from policies.claims import _claim_volumes, claim_classes, pod_spec_classes
+from policies.claims import claim_classes, claim_volumes, pod_spec_classes
 from policies.engine import ReportResource, ReportStack, Stack
-from policies.objects import describe, role
+from policies.objects import class_problems, describe
 from policies.record import Field, Kind, Resource
 from policies.storage_classes import STORAGE_CLASS
-from policies.strimzi import SHAREDV4_PARAMETER
 
 ELASTICSEARCH = Kind("elasticsearch.k8s.elastic.co", "Elasticsearch")
 DATA_VOLUME = "elasticsearch-data"
@@ -50,13 +49,7 @@ def _default_claim_place(node_set: Field) -> str:
 def _node_count(node_set: Field) -> int:
     """A nodeSet's count: ECK runs none when it is unset. Pulumi's wire format holds only
     doubles, so a whole float is a count too."""
-    field = node_set.at("count")
-    number = field.number()
-    if number is None:
-        return 0
-    if not float(number).is_integer() or number < 0:
-        raise field.reject("a whole number, 0 or more")
-    return int(number)
+    return node_set.at("count").whole_number(minimum=0) or 0
 
 
 def _elasticsearch_classes(resource: Resource) -> Iterator[ClassReference]:
@@ -78,7 +71,7 @@ def _elasticsearch_volumes(resource: Resource) -> Iterator[Volumes]:
     for node_set in _node_sets(resource):
         count = _node_count(node_set)
         for template in node_set.at("volumeClaimTemplates").items():
-            yield _claim_volumes(template, count)
+            yield claim_volumes(template, count)
         if _adds_default_claim(node_set):
             place = _default_claim_place(node_set)
             yield Volumes(place, None, DEFAULT_DATA_VOLUME_BYTES, count)
@@ -107,28 +100,17 @@ def check_storage(stack: Stack, settings: Mapping[str, Any], report: ReportStack
                     storage_class = classes.get(class_name or "")
                     if storage_class is None:
                         continue
-                    for problem in _class_problems(storage_class, allowed_roles):
+                    for problem in class_problems(
+                        storage_class,
+                        allowed_roles,
+                        "Elasticsearch",
+                        "each Elasticsearch node needs a block volume of its own for its indices",
+                    ):
                         report(
                             f'{describe(resource)} nodeSet "{name}" has {where} '
                             f"{class_name!r}, {problem}",
                             resource,
                         )
-
-
-def _class_problems(storage_class: Resource, allowed_roles: list[str]) -> Iterator[str]:
-    class_role = role(storage_class)
-    if class_role not in allowed_roles:
-        shown = f"of role {class_role}" if class_role else "without a storage role"
-        yield (
-            f"a class {shown}; Elasticsearch volumes need one of the roles: "
-            f"{', '.join(allowed_roles)}"
-        )
-    sharedv4 = storage_class.at("parameters", SHAREDV4_PARAMETER).text()
-    if sharedv4 is not None and sharedv4.lower() == "true":
-        yield (
-            "a sharedv4 class, whose volumes are served over NFS; each Elasticsearch node needs "
-            "a block volume of its own for its indices"
-        )
 
 
 def _node_roles(node_set: Field) -> set[str] | None:

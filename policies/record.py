@@ -166,6 +166,17 @@ class Field:
     def number(self) -> int | float | None:
         return self._typed((int, float), "a number", exclude=(bool,))
 
+    def whole_number(self, minimum: int | None = None) -> int | None:
+        """A count: Pulumi's wire format holds only doubles, so a whole float is one too."""
+        number = self.number()
+        if number is None:
+            return None
+        if not float(number).is_integer() or (minimum is not None and number < minimum):
+            raise self.reject(
+                "a whole number" + ("" if minimum is None else f", {minimum} or more")
+            )
+        return int(number)
+
     def required(self) -> Field:
         """This field, which Kubernetes requires: its absence is an input error."""
         self._check_known()

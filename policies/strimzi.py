@@ -23,7 +23,7 @@ from components.strimzi import CLUSTER_LABEL
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
 from policies.engine import ReportResource, ReportStack, Stack
-from policies.objects import describe, role
+from policies.objects import class_problems, describe
 from policies.record import Field, InputError, Kind, Resource
 from policies.storage_classes import STORAGE_CLASS
 
@@ -43,7 +43,6 @@ KAFKA_DEFAULT_COUNT = 1
 # Fewest in-sync replicas that must hold a write before acks=all producers see it acknowledged,
 # wherever a partition has enough replicas to afford it and still lose a broker.
 DURABLE_MIN_ISR = 2
-SHAREDV4_PARAMETER = "sharedv4"
 
 _WHOLE_NUMBER = re.compile(r"\s*-?[0-9]+\s*")
 
@@ -144,37 +143,19 @@ def _volume_problems(
     for where, class_name in volume_classes(volume):
         storage_class = classes.get(class_name or "")
         if storage_class is not None:
-            for problem in _class_problems(storage_class, settings["allowedRoles"]):
+            for problem in class_problems(
+                storage_class,
+                settings["allowedRoles"],
+                "Kafka",
+                "Kafka needs block volumes of its own for its logs",
+            ):
                 yield f"has {where} {class_name!r}, {problem}"
-
-
-def _class_problems(storage_class: Resource, allowed_roles: list[str]) -> Iterator[str]:
-    class_role = role(storage_class)
-    if class_role not in allowed_roles:
-        shown = f"of role {class_role}" if class_role else "without a storage role"
-        yield f"a class {shown}; Kafka volumes need one of the roles: {', '.join(allowed_roles)}"
-    sharedv4 = storage_class.at("parameters", SHAREDV4_PARAMETER).text()
-    if sharedv4 is not None and sharedv4.lower() == "true":
-        yield (
-            "a sharedv4 class, whose volumes are served over NFS; Kafka needs block volumes of "
-            "its own for its logs"
-        )
-
-
-def _whole_number(field: Field) -> int | None:
-    """A count given as a number: a float of one, as Pulumi's wire format holds only doubles."""
-    number = field.number()
-    if number is None:
-        return None
-    if not float(number).is_integer():
-        raise field.reject("a whole number")
-    return int(number)
 
 
 def _config_count(field: Field) -> int | None:
     """A count in Kafka config, which takes a number or a string of one."""
     if not isinstance(field.value, str):
-        return _whole_number(field)
+        return field.whole_number()
     text = field.text()
     if not _WHOLE_NUMBER.fullmatch(text):
         raise field.reject("a whole number")
@@ -220,7 +201,7 @@ class _TopicCounts:
 
     def replicas(self, topic: Resource) -> _Count | None:
         """The topic's replicas; None when it sets none and its cluster is not in the stack."""
-        own = _whole_number(topic.at("spec", "replicas"))
+        own = topic.at("spec", "replicas").whole_number()
         if own is not None:
             return _Count(own, f"replicas {own}")
         return self._inherited(topic, REPLICATION_FACTOR, "replicas", "spec.replicas")
@@ -381,7 +362,7 @@ def check_listener_authentication(
 
 def _node_pool_volumes(resource: Resource) -> Iterator[Volumes]:
     """The claims of a node pool: each persistent volume once per node (ephemeral claims none)."""
-    replicas = _whole_number(resource.at("spec", "replicas")) or 0
+    replicas = resource.at("spec", "replicas").whole_number() or 0
     for volume in storage_volumes(resource.at("spec", "storage").required()):
         if volume.at("type").text() == "persistent-claim":
             yield Volumes.at(volume.at("class"), volume.at("size"), replicas)
