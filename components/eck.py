@@ -29,6 +29,13 @@ from typing import Any
 
 import yaml
 
+from components.alerting.elasticsearch import (
+    EXPORTER_NAME,
+    EXPORTER_PORT,
+    EXPORTER_PORT_NAME,
+    exporter_labels,
+)
+from components.alerting.promql import require_dns_label
 from components.pods import (
     STORK_SCHEDULER,
     ZONE_TOPOLOGY_KEY,
@@ -73,6 +80,17 @@ COMPRESSED_OOPS_HEAP_LIMIT = "26Gi"
 MAX_CLUSTER_NAME = 36
 _MAX_STATEFULSET_NAME = 63 - 11
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+# The metrics exporter (see components.alerting.elasticsearch for why this one).
+# The last release (1.9.0, 2025-02-27). Runs as "nobody": a numeric uid must be given for the
+# kubelet to verify runAsNonRoot.
+EXPORTER_IMAGE = "quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0"
+EXPORTER_UID = 65534
+EXPORTER_RESOURCES = Resources(
+    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
+)
+# Where the exporter finds the HTTP CA (from ECK's <es>-es-http-certs-public Secret).
+_CA_MOUNT = "/etc/elasticsearch-ca"
 
 
 class NodeRole(StrEnum):
@@ -403,4 +421,75 @@ def _resource(
         "kind": kind,
         "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
         "spec": spec,
+    }
+
+
+def exporter_deployment_spec(
+    cluster: str,
+    url: str,
+    ca_secret: str | None,
+    user_secret: str,
+    labels: Mapping[str, Any],
+    resources: Resources = EXPORTER_RESOURCES,
+) -> dict[str, Any]:
+    """The exporter's Deployment ``spec``: one replica, restricted, reading ``url``.
+
+    ``ca_secret`` holds the CA of an HTTPS ``url`` (key ``ca.crt``); None for plain HTTP.
+    Credentials come from the user's basic-auth Secret through ES_USERNAME and ES_PASSWORD
+    (never on the command line). ``--es.all`` reads every node's stats, not only the node the
+    Service routes to: the disk and heap alerts are per node.
+    """
+    pod_labels = {**labels, **exporter_labels(require_dns_label("cluster", cluster))}
+    ca_args = [f"--es.ca={_CA_MOUNT}/{CA_CERT_KEY}"] if ca_secret else []
+    container: dict[str, Any] = {
+        "name": EXPORTER_NAME,
+        "image": EXPORTER_IMAGE,
+        "args": [
+            f"--es.uri={url}",
+            *ca_args,
+            "--es.all",
+            "--es.timeout=20s",
+            f"--web.listen-address=:{EXPORTER_PORT}",
+        ],
+        "env": [
+            {"name": variable, "valueFrom": {"secretKeyRef": {"name": user_secret, "key": key}}}
+            for variable, key in (("ES_USERNAME", "username"), ("ES_PASSWORD", "password"))
+        ],
+        "ports": [{"name": EXPORTER_PORT_NAME, "containerPort": EXPORTER_PORT}],
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": EXPORTER_PORT_NAME}},
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": EXPORTER_PORT_NAME},
+            "initialDelaySeconds": 10,
+        },
+        "resources": resources.to_dict(),
+        "securityContext": {
+            **restricted_container_security_context(),
+            "runAsUser": EXPORTER_UID,
+            "readOnlyRootFilesystem": True,
+        },
+    }
+    pod_spec: dict[str, Any] = {
+        "securityContext": restricted_pod_security_context(),
+        # It reads Elasticsearch, never the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "containers": [container],
+    }
+    if ca_secret:
+        container["volumeMounts"] = [{"name": "ca", "mountPath": _CA_MOUNT, "readOnly": True}]
+        pod_spec["volumes"] = [
+            {
+                "name": "ca",
+                "secret": {
+                    "secretName": ca_secret,
+                    "items": [{"key": CA_CERT_KEY, "path": CA_CERT_KEY}],
+                },
+            }
+        ]
+    return {
+        "replicas": 1,
+        "selector": {"matchLabels": exporter_labels(cluster)},
+        "template": {
+            "metadata": {"labels": pod_labels},
+            "spec": pod_spec,
+        },
     }

@@ -21,7 +21,6 @@ from components.alerting.elasticsearch import (
     ElasticsearchAlertSettings,
     elasticsearch_alert_groups,
     elasticsearch_pod_monitor_spec,
-    exporter_deployment_spec,
     exporter_labels,
 )
 from components.eck import (
@@ -38,6 +37,7 @@ from components.eck import (
     Role,
     client_role,
     elasticsearch_body,
+    exporter_deployment_spec,
     kibana_body,
     node_set_name,
     roles_yaml,

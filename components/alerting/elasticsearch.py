@@ -5,7 +5,7 @@ Agent, ECK's ``spec.monitoring``) ships metrics into an Elasticsearch monitoring
 into Prometheus, and its alerting lives in Kibana. The stack alerts with Prometheus, so each
 cluster gets the Prometheus community's ``elasticsearch_exporter``: a small Deployment that reads
 ``_cluster/health`` and ``_nodes/stats`` over HTTPS as a file-realm user allowed ``monitor``
-only, and serves them on :data:`EXPORTER_PORT`.
+only, and serves them on :data:`EXPORTER_PORT` (its Deployment: ``components.eck``).
 
 Every series carries the cluster's name (``cluster``: ECK sets ``cluster.name`` to the resource's
 name) and the namespace (from the PodMonitor's relabeling); every alert selects both, so the
@@ -14,7 +14,6 @@ alerts of two pipelines never mix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,25 +25,10 @@ from components.alerting.promql import (
     require_dns_label,
     selector,
 )
-from components.pods import (
-    Resources,
-    restricted_container_security_context,
-    restricted_pod_security_context,
-)
 
-# The last release (1.9.0, 2025-02-27). Runs as "nobody": a numeric uid must be given for the
-# kubelet to verify runAsNonRoot.
-EXPORTER_IMAGE = "quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0"
-EXPORTER_UID = 65534
 EXPORTER_PORT = 9114
 EXPORTER_PORT_NAME = "metrics"
 METRICS_PATH = "/metrics"
-EXPORTER_RESOURCES = Resources(
-    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
-)
-# Where the exporter finds the HTTP CA (from ECK's <es>-es-http-certs-public Secret).
-_CA_MOUNT = "/etc/elasticsearch-ca"
-_CA_FILE = "ca.crt"
 
 # Series the alerts read, as elasticsearch_exporter names them. Node series are labelled
 # cluster, host, name (the node), es_master_node, es_data_node, ...
@@ -77,74 +61,6 @@ class ElasticsearchAlertSettings:
 def exporter_labels(cluster: str) -> dict[str, str]:
     """Labels of the exporter's pods: what its PodMonitor and network flows select."""
     return {EXPORTER_NAME_LABEL: EXPORTER_NAME, EXPORTER_INSTANCE_LABEL: cluster}
-
-
-def exporter_deployment_spec(
-    cluster: str,
-    url: str,
-    ca_secret: str | None,
-    user_secret: str,
-    labels: Mapping[str, Any],
-    resources: Resources = EXPORTER_RESOURCES,
-) -> dict[str, Any]:
-    """The exporter's Deployment ``spec``: one replica, restricted, reading ``url``.
-
-    ``ca_secret`` holds the CA of an HTTPS ``url`` (key ``ca.crt``); None for plain HTTP.
-    Credentials come from the user's basic-auth Secret through ES_USERNAME and ES_PASSWORD
-    (never on the command line). ``--es.all`` reads every node's stats, not only the node the
-    Service routes to: the disk and heap alerts are per node.
-    """
-    pod_labels = {**labels, **exporter_labels(require_dns_label("cluster", cluster))}
-    ca_args = [f"--es.ca={_CA_MOUNT}/{_CA_FILE}"] if ca_secret else []
-    container: dict[str, Any] = {
-        "name": EXPORTER_NAME,
-        "image": EXPORTER_IMAGE,
-        "args": [
-            f"--es.uri={url}",
-            *ca_args,
-            "--es.all",
-            "--es.timeout=20s",
-            f"--web.listen-address=:{EXPORTER_PORT}",
-        ],
-        "env": [
-            {"name": variable, "valueFrom": {"secretKeyRef": {"name": user_secret, "key": key}}}
-            for variable, key in (("ES_USERNAME", "username"), ("ES_PASSWORD", "password"))
-        ],
-        "ports": [{"name": EXPORTER_PORT_NAME, "containerPort": EXPORTER_PORT}],
-        "readinessProbe": {"httpGet": {"path": "/healthz", "port": EXPORTER_PORT_NAME}},
-        "livenessProbe": {
-            "httpGet": {"path": "/healthz", "port": EXPORTER_PORT_NAME},
-            "initialDelaySeconds": 10,
-        },
-        "resources": resources.to_dict(),
-        "securityContext": {
-            **restricted_container_security_context(),
-            "runAsUser": EXPORTER_UID,
-            "readOnlyRootFilesystem": True,
-        },
-    }
-    pod_spec: dict[str, Any] = {
-        "securityContext": restricted_pod_security_context(),
-        # It reads Elasticsearch, never the Kubernetes API.
-        "automountServiceAccountToken": False,
-        "containers": [container],
-    }
-    if ca_secret:
-        container["volumeMounts"] = [{"name": "ca", "mountPath": _CA_MOUNT, "readOnly": True}]
-        pod_spec["volumes"] = [
-            {
-                "name": "ca",
-                "secret": {"secretName": ca_secret, "items": [{"key": _CA_FILE, "path": _CA_FILE}]},
-            }
-        ]
-    return {
-        "replicas": 1,
-        "selector": {"matchLabels": exporter_labels(cluster)},
-        "template": {
-            "metadata": {"labels": pod_labels},
-            "spec": pod_spec,
-        },
-    }
 
 
 def elasticsearch_pod_monitor_spec(cluster: str) -> dict[str, Any]:

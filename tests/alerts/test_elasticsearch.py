@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from components.alerting.elasticsearch import (
-    EXPORTER_IMAGE,
     ElasticsearchAlertSettings,
     elasticsearch_alert_groups,
     elasticsearch_pod_monitor_spec,
-    exporter_deployment_spec,
 )
+from components.eck import EXPORTER_IMAGE, exporter_deployment_spec
 from tests.alerts.promtool import alert_names, covered_alerts, promtool_test_rules
 from tests.schemas import validate_builtin, validate_custom
 
