@@ -81,9 +81,9 @@ MAX_CLUSTER_NAME = 36
 _MAX_STATEFULSET_NAME = 63 - 11
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
-# The metrics exporter (see components.alerting.elasticsearch for why this one).
-# The last release (1.9.0, 2025-02-27). Runs as "nobody": a numeric uid must be given for the
-# kubelet to verify runAsNonRoot.
+# The metrics exporter (components.alerting.elasticsearch says why this one), at its last
+# release (1.9.0, 2025-02-27). It runs as "nobody": the kubelet can verify runAsNonRoot only
+# for a numeric uid.
 EXPORTER_IMAGE = "quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0"
 EXPORTER_UID = 65534
 EXPORTER_RESOURCES = Resources(

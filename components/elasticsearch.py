@@ -162,11 +162,10 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         monitor_role = Role(f"{EXPORTER_USER}-monitor", ("monitor",))
         if args.monitoring is not None:
             roles.append(monitor_role)
-        self._user_secrets = {
-            client: self._create_user(client, f"{client}-{spec.privileges}")
+        secrets = [
+            self._create_user(client, f"{client}-{spec.privileges}")
             for client, spec in args.clients.items()
-        }
-        secrets = list(self._user_secrets.values())
+        ]
         if args.monitoring is not None:
             secrets.append(self._create_user(EXPORTER_USER, monitor_role.name))
         roles_secret = self._create_roles(roles) if roles else None
