@@ -11,6 +11,13 @@ import re
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.elasticsearch import (
+    ElasticsearchClientArgs,
+    ElasticsearchCluster,
+    ElasticsearchClusterArgs,
+    ElasticsearchNodesArgs,
+    KibanaArgs,
+)
 from components.k8s import common_labels
 from components.kafka import (
     KafkaClientArgs,
@@ -33,9 +40,11 @@ from components.storage import (
 )
 from pipeline.config import StackConfig
 from pipeline.config.compute import ResourcesConfig
+from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNodesConfig
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
 
 STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
+ECK_REPOSITORY = "https://helm.elastic.co"
 
 
 def compose_stack(config: StackConfig) -> None:
@@ -85,6 +94,23 @@ def compose_stack(config: StackConfig) -> None:
             for name, kafka in streaming.items()
         }
 
+    indexed = {name: p.elasticsearch for name, p in config.pipelines.items() if p.elasticsearch}
+    indexes: dict[str, ElasticsearchCluster] = {}
+    if indexed:
+        eck = Operator(
+            "eck",
+            _eck_args(config, [pipelines[name].namespace.name for name in indexed], labels),
+            with_provider,
+        )
+        indexes = {
+            name: ElasticsearchCluster(
+                name,
+                _elasticsearch_args(config, es, pipelines[name], storage, eck, monitoring),
+                pulumi.ResourceOptions(parent=pipelines[name]),
+            )
+            for name, es in indexed.items()
+        }
+
     pulumi.export("environment", config.environment)
     # The zones the stack spreads over: the capacity plan shares volumes out among them.
     pulumi.export("zones", list(kubernetes.zones))
@@ -98,6 +124,11 @@ def compose_stack(config: StackConfig) -> None:
             name: {
                 **p.outputs(),
                 **({"kafka": _kafka_outputs(streams[name])} if name in streams else {}),
+                **(
+                    {"elasticsearch": _elasticsearch_outputs(indexes[name])}
+                    if name in indexes
+                    else {}
+                ),
             }
             for name, p in pipelines.items()
         },
@@ -106,6 +137,10 @@ def compose_stack(config: StackConfig) -> None:
 
 def _kafka_outputs(kafka: KafkaCluster) -> dict[str, pulumi.Input[object]]:
     return {"bootstrap": kafka.bootstrap, "caSecret": kafka.ca_secret, "users": kafka.users}
+
+
+def _elasticsearch_outputs(cluster: ElasticsearchCluster) -> dict[str, pulumi.Input[object]]:
+    return {"url": cluster.url, "caSecret": cluster.ca_secret}
 
 
 def _monitoring(
@@ -157,6 +192,72 @@ def _strimzi_args(
         labels=labels,
         install=chart if strimzi.install else None,
         rendering=config.kubernetes.render_directory is not None,
+    )
+
+
+def _eck_args(
+    config: StackConfig, managed: list[pulumi.Output[str]], labels: dict[str, str]
+) -> OperatorArgs:
+    eck = config.operators.eck
+    chart = HelmChart(
+        chart="eck-operator",
+        repository=ECK_REPOSITORY,
+        version=eck.chart_version,
+        values={
+            # The pipeline namespaces (Outputs: the chart's bindings wait for them).
+            "managedNamespaces": managed,
+            # Node labels ECK may copy onto pods: the stack's zone key, for zone awareness.
+            "config": {"exposedNodeLabels": [re.escape(config.storage.placement.topology_key)]},
+        },
+    )
+    return OperatorArgs(
+        namespace=eck.namespace,
+        crd="elasticsearches.elasticsearch.k8s.elastic.co",
+        labels=labels,
+        install=chart if eck.install else None,
+        rendering=config.kubernetes.render_directory is not None,
+    )
+
+
+def _elasticsearch_args(
+    config: StackConfig,
+    es: ElasticsearchConfig,
+    pipeline: Pipeline,
+    storage: PortworxStorage,
+    eck: Operator,
+    monitoring: Monitoring | None,
+) -> ElasticsearchClusterArgs:
+    return ElasticsearchClusterArgs(
+        namespace=pipeline.namespace,
+        data_storage=storage.class_for(es.data.storage_role),
+        master_storage=storage.class_for(es.masters.storage_role),
+        operator=eck,
+        operator_namespace=config.operators.eck.namespace,
+        version=es.version,
+        combined=es.node_sets == "combined",
+        masters=_elasticsearch_nodes(es.masters),
+        data=_elasticsearch_nodes(es.data),
+        http_tls=es.http_tls,
+        allow_mmap=es.allow_mmap,
+        topology_key=config.storage.placement.topology_key,
+        zones=config.kubernetes.zones,
+        use_stork=config.storage.stork,
+        kibana=(
+            KibanaArgs(es.kibana.count, _resources(es.kibana.resources))
+            if es.kibana.enabled
+            else None
+        ),
+        clients={
+            client: ElasticsearchClientArgs(spec.privileges, spec.indices)
+            for client, spec in es.clients.items()
+        },
+        monitoring=monitoring,
+    )
+
+
+def _elasticsearch_nodes(nodes: ElasticsearchNodesConfig) -> ElasticsearchNodesArgs:
+    return ElasticsearchNodesArgs(
+        nodes.count, nodes.storage, _resources(nodes.resources), nodes.heap
     )
 
 

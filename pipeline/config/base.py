@@ -63,6 +63,14 @@ def raise_problems(problems: Iterable[Problem]) -> None:
         raise PydanticCustomError("problems", "problems between keys", {"problems": found})
 
 
+def at_least_one(values: tuple) -> tuple:
+    """A non-empty list. (A length constraint on the tuple type would also report a list whose
+    items are bad, twice.)"""
+    if not values:
+        raise not_allowed("at least one entry")
+    return values
+
+
 def matching(pattern: str, allowed: str) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 

@@ -20,6 +20,7 @@ from pipeline.config.base import (
     Problem,
     Quantity,
     ShortName,
+    at_least_one,
     between,
     config_rule,
     matching,
@@ -28,7 +29,6 @@ from pipeline.config.base import (
 from pipeline.config.compute import MemoryQuantity, ResourcesConfig, resources
 
 # A length constraint on the tuple itself would also report a list whose items are bad.
-from pipeline.config.kubernetes import _at_least_one
 
 ElasticsearchVersion = Annotated[
     str,
@@ -86,7 +86,7 @@ class ElasticsearchClientConfig(ConfigModel):
 
     privileges: Literal["write", "read"]
     """write: create indices and index documents (a loader); read: search them."""
-    indices: Annotated[tuple[IndexPattern, ...], AfterValidator(_at_least_one)]
+    indices: Annotated[tuple[IndexPattern, ...], AfterValidator(at_least_one)]
 
 
 class KibanaConfig(ConfigModel):

@@ -6,15 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from pipeline.config.base import Cidr, ConfigModel, DnsLabel, ShortName, not_allowed
-
-
-def _at_least_one(values: tuple) -> tuple:
-    # A length constraint on the tuple itself would also report a list whose items are bad.
-    if not values:
-        raise not_allowed("at least one entry")
-    return values
-
+from pipeline.config.base import Cidr, ConfigModel, DnsLabel, ShortName, at_least_one
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -22,10 +14,10 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class ApiServerConfig(ConfigModel):
     """Where pods that talk to the Kubernetes API (operators' helpers, Spark drivers) may go."""
 
-    cidrs: Annotated[tuple[Cidr, ...], AfterValidator(_at_least_one)] = ("0.0.0.0/0",)
+    cidrs: Annotated[tuple[Cidr, ...], AfterValidator(at_least_one)] = ("0.0.0.0/0",)
     """Addresses of the API server's endpoints. Set them to the control plane's range: the
     default allows any address, on the API ports only."""
-    ports: Annotated[tuple[Port, ...], AfterValidator(_at_least_one)] = (443, 6443)
+    ports: Annotated[tuple[Port, ...], AfterValidator(at_least_one)] = (443, 6443)
 
 
 class KubernetesConfig(ConfigModel):

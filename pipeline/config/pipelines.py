@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from pipeline.config.base import ConfigModel, Quantity, ShortName
+from pipeline.config.elasticsearch import ElasticsearchConfig
 from pipeline.config.kafka import KafkaConfig
 
 
@@ -17,3 +18,5 @@ class PipelineConfig(ConfigModel):
     """Storage roles the pipeline may claim, each with its capacity quota (e.g. db: 200Gi)."""
     kafka: KafkaConfig | None = None
     """The pipeline's Kafka cluster; none when unset."""
+    elasticsearch: ElasticsearchConfig | None = None
+    """The pipeline's Elasticsearch cluster; none when unset."""

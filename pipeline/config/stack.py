@@ -15,6 +15,7 @@ from pipeline.config.base import (
     read_namespace_values,
     validate,
 )
+from pipeline.config.elasticsearch import elasticsearch_problems
 from pipeline.config.kubernetes import KubernetesConfig
 from pipeline.config.monitoring import MonitoringConfig
 from pipeline.config.operators import OperatorsConfig
@@ -60,6 +61,8 @@ class StackConfig(ConfigModel):
         for name, pipeline in self.pipelines.items():
             if pipeline.kafka is not None:
                 yield from _kafka_problems(name, pipeline)
+            if pipeline.elasticsearch is not None:
+                yield from elasticsearch_problems(name, pipeline.elasticsearch, pipeline.storage)
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
