@@ -94,6 +94,10 @@ class KafkaClientArgs:
     produces: tuple[str, ...] = ()
     consumes: tuple[str, ...] = ()
     group: str | None = None
+    extra_groups: tuple[str, ...] = ()
+    """Further consumer groups (Kafka Connect: one per sink connector)."""
+    owned_topic_prefix: str | None = None
+    """Topics the client creates and runs itself (Kafka Connect's internal topics)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,12 @@ class KafkaCluster(pulumi.ComponentResource):
     """Secret holding the CA that signed the brokers' certificates (key ``ca.crt``)."""
     users: dict[str, str]
     """Client stage -> the Secret with its credentials."""
+    cluster_name: str
+    """The Kafka resource's name: its pods carry it as ``strimzi.io/cluster``."""
+    api_version: str
+    """Strimzi apiVersion of the cluster's resources; its clients' resources use the same."""
+    authentication: Authentication
+    """How clients authenticate on the TLS listener."""
 
     def __init__(
         self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -158,6 +168,9 @@ class KafkaCluster(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._labels = args.namespace.labels
+        self.cluster_name = name
+        self.api_version = args.api_version
+        self.authentication = Authentication(args.authentication)
         names = StrimziNames(name)
         self._cluster = self._describe_cluster(name)
         pools = self._describe_pools()
@@ -175,6 +188,7 @@ class KafkaCluster(pulumi.ComponentResource):
         kafka = self._create_custom(
             "Kafka", name, kafka_body(self._cluster), [metrics], annotations=_WAIT_FOR_READY
         )
+        self._kafka = kafka
         for pool in pools:
             self._create_custom(
                 "KafkaNodePool",
@@ -197,7 +211,7 @@ class KafkaCluster(pulumi.ComponentResource):
             )
         self.users = {}
         for client, spec in args.clients.items():
-            self.users[client] = self.create_user(client, spec, [kafka])
+            self.users[client] = self.create_user(client, spec)
         self._create_flows()
         if args.monitoring is not None:
             self._create_monitoring(args.monitoring)
@@ -210,17 +224,25 @@ class KafkaCluster(pulumi.ComponentResource):
             {"bootstrap": self.bootstrap, "caSecret": self.ca_secret, "users": self.users}
         )
 
-    def create_user(
-        self, client: str, spec: KafkaClientArgs, depends_on: list[pulumi.Resource]
-    ) -> str:
+    def create_user(self, client: str, spec: KafkaClientArgs) -> str:
         """A KafkaUser for a client stage, allowed exactly its topics and group; returns the
-        Secret that Strimzi writes its credentials to. Later elements ask for theirs here."""
-        user = User(client, spec.produces, spec.consumes, spec.group)
+        Secret that Strimzi writes its credentials to. Later elements ask for theirs here.
+
+        The user waits for the Kafka resource: the User Operator runs only once it is Ready.
+        """
+        user = User(
+            client,
+            spec.produces,
+            spec.consumes,
+            spec.group,
+            extra_groups=spec.extra_groups,
+            owned_topic_prefix=spec.owned_topic_prefix,
+        )
         self._create_custom(
             "KafkaUser",
             f"{self._name}-user-{client}",
             user_body(self._cluster, user),
-            depends_on,
+            [self._kafka],
             annotations=_WAIT_FOR_READY,
         )
         return StrimziNames.user_secret(client)

@@ -315,6 +315,12 @@ class User:
     A consumer gets Read and Describe on the topics it reads and Read on its group: literally
     that group, or every group starting with it (``group_pattern=PREFIX``) for clients that
     generate group ids, such as Spark's ``spark-kafka-source-<uuid>``.
+
+    Kafka Connect needs two more grants, and nothing cluster-wide: Read on each sink
+    connector's group (``extra_groups``, ``connect-<connector>``) beside its workers' ``group``,
+    and the topics that hold its own state, which it creates itself (``owned_topic_prefix``):
+    Create, Read, Write, Describe, and DescribeConfigs, with which Connect checks that those
+    topics are compacted.
     """
 
     name: str
@@ -322,6 +328,10 @@ class User:
     consumes: tuple[str, ...] = ()
     group: str | None = None
     group_pattern: PatternType = PatternType.LITERAL
+    extra_groups: tuple[str, ...] = ()
+    """Further consumer groups, each literally (Kafka Connect's sink connectors)."""
+    owned_topic_prefix: str | None = None
+    """Prefix of the topics the user creates and runs itself (Kafka Connect's internal topics)."""
 
     def __post_init__(self) -> None:
         _check_name("Kafka user", self.name, _DNS_SUBDOMAIN, _MAX_USER_NAME)
@@ -331,8 +341,23 @@ class User:
             raise ValueError(
                 f"user {self.name}: a consumer needs its group, and only a consumer has one"
             )
+        if self.extra_groups and self.group is None:
+            raise ValueError(f"user {self.name}: extra groups need the consumer's own group")
         for topic in (*self.produces, *self.consumes):
             _check_topic_name(topic)
+        if self.owned_topic_prefix is not None:
+            _check_topic_name(self.owned_topic_prefix)
+            # The prefix rule would grant such a topic Create and Write beyond what was asked.
+            inside = sorted(
+                topic
+                for topic in {*self.produces, *self.consumes}
+                if topic.startswith(self.owned_topic_prefix)
+            )
+            if inside:
+                raise ValueError(
+                    f"user {self.name}: topics {', '.join(inside)} fall under its own prefix "
+                    f"{self.owned_topic_prefix!r}"
+                )
 
     def acls(self) -> list[dict[str, Any]]:
         """The ``authorization.acls`` rules, one per topic and one for the group."""
@@ -345,8 +370,21 @@ class User:
             _acl("topic", topic, PatternType.LITERAL, [*ops, "Describe"])
             for topic, ops in sorted(operations.items())
         ]
+        if self.owned_topic_prefix is not None:
+            rules.append(
+                _acl(
+                    "topic",
+                    self.owned_topic_prefix,
+                    PatternType.PREFIX,
+                    ["Create", "Read", "Write", "Describe", "DescribeConfigs"],
+                )
+            )
         if self.group is not None:
             rules.append(_acl("group", self.group, self.group_pattern, ["Read"]))
+        rules += [
+            _acl("group", group, PatternType.LITERAL, ["Read"])
+            for group in sorted(set(self.extra_groups) - {self.group})
+        ]
         return rules
 
 

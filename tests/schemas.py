@@ -51,25 +51,33 @@ def _crd_validators(crd_file: Path) -> dict[tuple[str, str], jsonschema.Draft7Va
     return validators
 
 
+# Keywords whose subschemas constrain an object without declaring all of its properties.
+_JUNCTORS = frozenset({"oneOf", "anyOf", "allOf", "not"})
+
+
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     """The API server prunes undeclared fields silently; a test must treat them as errors."""
     schema = copy.deepcopy(schema)
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, branch: bool = False) -> None:
         if isinstance(node, dict):
             if node.get("pattern") == "^(?i)(abort|warn)?$":  # Go syntax; Python wants it first
                 node["pattern"] = "(?i)^(abort|warn)?$"
+            # A oneOf/anyOf/allOf branch lists only the properties it constrains (Strimzi's
+            # "certificate or pattern", "secret or configMap"); the object around it declares
+            # them all, so only that object may refuse undeclared ones.
             if (
                 "properties" in node
                 and "additionalProperties" not in node
                 and not node.get("x-kubernetes-preserve-unknown-fields")
+                and not branch
             ):
                 node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
+            for key, value in node.items():
+                walk(value, key in _JUNCTORS)
         elif isinstance(node, list):
             for value in node:
-                walk(value)
+                walk(value, branch)
 
     walk(schema)
     # Every object has these; the API server validates them itself, whatever the CRD declares.
