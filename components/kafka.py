@@ -8,7 +8,7 @@ enables it, its own network flows, and its own monitors and alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -137,6 +137,9 @@ class KafkaClusterArgs:
     max_consumer_lag: int
     monitoring: Monitoring | None
     """None: no monitors or alerts (monitoring disabled for the stack)."""
+    reported_groups: tuple[str, ...] = ()
+    """Consumer groups of other elements (the loader's sinks) whose lag Kafka Exporter reports;
+    their own elements alert on it."""
 
 
 class KafkaCluster(pulumi.ComponentResource):
@@ -255,7 +258,11 @@ class KafkaCluster(pulumi.ComponentResource):
             for namespace in (args.namespace.name, *args.client_namespaces)
         )
         # Kafka Exporter reports the lag of the pipeline's own groups on its own topics only.
-        exporter = kafka_exporter_spec(self._alert_settings(), tuple(args.topics))
+        settings = self._alert_settings()
+        reported = replace(
+            settings, consumer_groups=(*settings.consumer_groups, *args.reported_groups)
+        )
+        exporter = kafka_exporter_spec(reported, tuple(args.topics))
         return StrimziCluster(
             name=name,
             namespace=args.namespace.name,

@@ -11,6 +11,8 @@ import re
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.alerting.connect import sink_group
+from components.connect import PluginDelivery
 from components.elasticsearch import (
     ElasticsearchClientArgs,
     ElasticsearchCluster,
@@ -26,6 +28,8 @@ from components.kafka import (
     KafkaNodesArgs,
     KafkaTopicArgs,
 )
+from components.loader import STAGE as LOADER
+from components.loader import ElasticsearchEndpoint, Loader, LoaderArgs, LoaderConnectorArgs
 from components.monitoring import Monitoring
 from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
@@ -42,6 +46,7 @@ from pipeline.config import StackConfig
 from pipeline.config.compute import ResourcesConfig
 from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNodesConfig
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
+from pipeline.config.loader import LoaderConfig
 
 STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 ECK_REPOSITORY = "https://helm.elastic.co"
@@ -88,7 +93,16 @@ def compose_stack(config: StackConfig) -> None:
         streams = {
             name: KafkaCluster(
                 name,
-                _kafka_args(config, name, kafka, pipelines[name], storage, strimzi, monitoring),
+                _kafka_args(
+                    config,
+                    name,
+                    kafka,
+                    config.pipelines[name].loader,
+                    pipelines[name],
+                    storage,
+                    strimzi,
+                    monitoring,
+                ),
                 pulumi.ResourceOptions(parent=pipelines[name]),
             )
             for name, kafka in streaming.items()
@@ -105,11 +119,31 @@ def compose_stack(config: StackConfig) -> None:
         indexes = {
             name: ElasticsearchCluster(
                 name,
-                _elasticsearch_args(config, es, pipelines[name], storage, eck, monitoring),
+                _elasticsearch_args(
+                    config,
+                    es,
+                    _loader_indices(config.pipelines[name].loader),
+                    pipelines[name],
+                    storage,
+                    eck,
+                    monitoring,
+                ),
                 pulumi.ResourceOptions(parent=pipelines[name]),
             )
             for name, es in indexed.items()
         }
+
+    loaders = {
+        name: Loader(
+            name,
+            _loader_args(
+                config, loader, pipelines[name], streams[name], strimzi, indexes[name], monitoring
+            ),
+            pulumi.ResourceOptions(parent=pipelines[name]),
+        )
+        for name, pipeline in config.pipelines.items()
+        if (loader := pipeline.loader)
+    }
 
     pulumi.export("environment", config.environment)
     # The zones the stack spreads over: the capacity plan shares volumes out among them.
@@ -129,6 +163,7 @@ def compose_stack(config: StackConfig) -> None:
                     if name in indexes
                     else {}
                 ),
+                **({"loader": _loader_outputs(loaders[name])} if name in loaders else {}),
             }
             for name, p in pipelines.items()
         },
@@ -141,6 +176,80 @@ def _kafka_outputs(kafka: KafkaCluster) -> dict[str, pulumi.Input[object]]:
 
 def _elasticsearch_outputs(cluster: ElasticsearchCluster) -> dict[str, pulumi.Input[object]]:
     return {"url": cluster.url, "caSecret": cluster.ca_secret}
+
+
+def _loader_outputs(loader: Loader) -> dict[str, pulumi.Input[object]]:
+    return {
+        "connect": loader.connect_name,
+        "user": loader.user_secret,
+        "consumerGroups": list(loader.consumer_groups),
+        "deadLetterTopics": list(loader.dead_letter_topics),
+    }
+
+
+def _loader_indices(loader: LoaderConfig | None) -> tuple[str, ...]:
+    """The indices the loader writes: each connector's index, or its topics' own."""
+    if loader is None:
+        return ()
+    return tuple(
+        sorted(
+            {
+                index
+                for spec in loader.connectors.values()
+                for index in ((spec.index.name,) if spec.index.name else spec.topics)
+            }
+        )
+    )
+
+
+def _loader_args(
+    config: StackConfig,
+    loader: LoaderConfig,
+    pipeline: Pipeline,
+    kafka: KafkaCluster,
+    strimzi: Operator,
+    elasticsearch: ElasticsearchCluster,
+    monitoring: Monitoring | None,
+) -> LoaderArgs:
+    kafka_config = config.pipelines[kafka.cluster_name].kafka
+    assert kafka_config is not None  # a loader needs its pipeline's Kafka (stack validation)
+    return LoaderArgs(
+        namespace=pipeline.namespace,
+        kafka=kafka,
+        operator=strimzi,
+        operator_namespace=config.operators.strimzi.namespace,
+        elasticsearch=ElasticsearchEndpoint(
+            url=elasticsearch.url,
+            ca_secret=elasticsearch.ca_secret,
+            credentials_secret=elasticsearch.user_secret(LOADER),
+            pods=elasticsearch.pods,
+        ),
+        delivery=PluginDelivery(loader.plugin_delivery),
+        image=loader.image,
+        plugin_image=loader.plugin_image,
+        kafka_version=kafka_config.version,
+        replicas=loader.replicas,
+        resources=_resources(loader.resources),
+        internal_topic_replicas=loader.internal_topic_replicas,
+        connectors={
+            name: LoaderConnectorArgs(
+                topics=spec.topics,
+                tasks_max=spec.tasks_max,
+                index=spec.index.name,
+                index_is_alias=spec.index.alias,
+                dead_letter_partitions=spec.dead_letter_topic.partitions,
+                dead_letter_replicas=spec.dead_letter_topic.replicas,
+            )
+            for name, spec in loader.connectors.items()
+        },
+        topology_key=config.storage.placement.topology_key,
+        strict_zone_spread=len(config.kubernetes.zones) > 1,
+        use_stork=config.storage.stork,
+        max_consumer_lag=loader.max_consumer_lag,
+        monitoring=monitoring,
+        # The workers mount the loader's Elasticsearch user and CA: the cluster comes first.
+        elasticsearch_ready=[elasticsearch],
+    )
 
 
 def _monitoring(
@@ -222,15 +331,17 @@ def _eck_args(
 def _elasticsearch_args(
     config: StackConfig,
     es: ElasticsearchConfig,
+    loader_indices: tuple[str, ...],
     pipeline: Pipeline,
     storage: PortworxStorage,
     eck: Operator,
     monitoring: Monitoring | None,
 ) -> ElasticsearchClusterArgs:
+    roles = es.storage_roles()  # masters' only with dedicated masters
     return ElasticsearchClusterArgs(
         namespace=pipeline.namespace,
-        data_storage=storage.class_for(es.data.storage_role),
-        master_storage=storage.class_for(es.masters.storage_role),
+        data_storage=storage.class_for(roles["data"]),
+        master_storage=storage.class_for(roles.get("masters", roles["data"])),
         operator=eck,
         operator_namespace=config.operators.eck.namespace,
         version=es.version,
@@ -248,8 +359,13 @@ def _elasticsearch_args(
             else None
         ),
         clients={
-            client: ElasticsearchClientArgs(spec.privileges, spec.indices)
-            for client, spec in es.clients.items()
+            **{
+                client: ElasticsearchClientArgs(spec.privileges, spec.indices)
+                for client, spec in es.clients.items()
+            },
+            **(
+                {LOADER: ElasticsearchClientArgs("write", loader_indices)} if loader_indices else {}
+            ),
         },
         monitoring=monitoring,
     )
@@ -265,6 +381,7 @@ def _kafka_args(
     config: StackConfig,
     name: str,
     kafka: KafkaConfig,
+    loader: LoaderConfig | None,
     pipeline: Pipeline,
     storage: PortworxStorage,
     strimzi: Operator,
@@ -303,6 +420,9 @@ def _kafka_args(
         use_stork=config.storage.stork,
         max_consumer_lag=kafka.max_consumer_lag,
         monitoring=monitoring,
+        reported_groups=tuple(sink_group(connector) for connector in loader.connectors)
+        if loader
+        else (),
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from pipeline.config.base import ConfigModel, Quantity, ShortName
 from pipeline.config.elasticsearch import ElasticsearchConfig
 from pipeline.config.kafka import KafkaConfig
+from pipeline.config.loader import LoaderConfig
 
 
 class PipelineConfig(ConfigModel):
@@ -20,3 +21,5 @@ class PipelineConfig(ConfigModel):
     """The pipeline's Kafka cluster; none when unset."""
     elasticsearch: ElasticsearchConfig | None = None
     """The pipeline's Elasticsearch cluster; none when unset."""
+    loader: LoaderConfig | None = None
+    """Kafka Connect loading the pipeline's topics into its Elasticsearch; none when unset."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
 from pipeline.config.base import (
     ConfigModel,
     Problem,
@@ -63,6 +64,8 @@ class StackConfig(ConfigModel):
                 yield from _kafka_problems(name, pipeline)
             if pipeline.elasticsearch is not None:
                 yield from elasticsearch_problems(name, pipeline.elasticsearch, pipeline.storage)
+            if pipeline.loader is not None:
+                yield from _loader_problems(name, pipeline)
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -91,6 +94,45 @@ def _kafka_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
                 ),
                 kafka.topics,
                 f"a topic of pipelines.{name}.kafka.topics",
+            )
+
+
+def _loader_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
+    loader = pipeline.loader
+    assert loader is not None
+    where = ("pipelines", name, "loader")
+    kafka = pipeline.kafka
+    if kafka is None or pipeline.elasticsearch is None:
+        yield Problem(
+            where,
+            rule=f"needs pipelines.{name}.kafka and pipelines.{name}.elasticsearch: it loads "
+            "the one into the other",
+        )
+        return
+    for connector, spec in loader.connectors.items():
+        yield from _undeclared(
+            (
+                ((*where, "connectors", connector, "topics", index), topic)
+                for index, topic in enumerate(spec.topics)
+            ),
+            kafka.topics,
+            f"a topic of pipelines.{name}.kafka.topics",
+        )
+    brokers = kafka.brokers.replicas
+    replicas = {("internalTopicReplicas",): loader.internal_topic_replicas} | {
+        ("connectors", connector, "deadLetterTopic", "replicas"): spec.dead_letter_topic.replicas
+        for connector, spec in loader.connectors.items()
+    }
+    for path, count in replicas.items():
+        if count > brokers:
+            yield Problem((*where, *path), count, f"at most the {brokers} brokers of its Kafka")
+    for topic in kafka.topics:
+        if topic.startswith((INTERNAL_TOPIC_PREFIX, DEAD_LETTER_TOPIC_PREFIX)):
+            yield Problem(
+                ("pipelines", name, "kafka", "topics", topic),
+                topic,
+                f"a name outside the loader's own {INTERNAL_TOPIC_PREFIX}*, "
+                f"{DEAD_LETTER_TOPIC_PREFIX}*",
             )
 
 

@@ -1,37 +1,16 @@
 """The Loader under mocks beside a real KafkaCluster: user, waits, flows, monitoring, no secret.
 
-The stack does not compose the loader yet: the program below builds a pipeline with its Kafka as
-``pipeline/compose.py`` does, then the Loader from a ``LoaderConfig`` with :func:`loader_args`,
-the construction ``compose.py`` is to use.
+Runs the real program on a pipeline with Kafka, Elasticsearch and the loader.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import pulumi
 import pytest
 
-from components.connect import PluginDelivery
-from components.k8s import common_labels
-from components.kafka import KafkaCluster
-from components.loader import (
-    ElasticsearchEndpoint,
-    Loader,
-    LoaderArgs,
-    LoaderConnectorArgs,
-)
-from components.monitoring import Monitoring
-from components.operators import Operator
-from components.pipeline import Pipeline, PipelineArgs
-from components.storage import PortworxStorage
-from pipeline import compose
-from pipeline.config import StackConfig, read_stack_config
-from pipeline.config.base import validate
-from pipeline.config.loader import LoaderConfig
-from pipeline.offline import ProgramRun, run_program
-from tests.conftest import by_name, minimal_config, of_kind
+from pipeline.offline import ProgramRun
+from tests.conftest import by_name, minimal_config, of_kind, run_with_config
 
 ES_PODS = {"elasticsearch.k8s.elastic.co/cluster-name": "clicks"}
 LOADER = {
@@ -43,126 +22,40 @@ LOADER = {
 }
 
 
-def loader_args(
-    config: StackConfig,
-    loader: LoaderConfig,
-    pipeline: Pipeline,
-    kafka: KafkaCluster,
-    strimzi: Operator,
-    monitoring: Monitoring | None,
-    elasticsearch: ElasticsearchEndpoint,
-) -> LoaderArgs:
-    """How compose.py maps ``pipelines.<p>.loader`` onto the component."""
-    kafka_config = config.pipelines[kafka.cluster_name].kafka
-    assert kafka_config is not None
-    return LoaderArgs(
-        namespace=pipeline.namespace,
-        kafka=kafka,
-        operator=strimzi,
-        operator_namespace=config.operators.strimzi.namespace,
-        elasticsearch=elasticsearch,
-        delivery=PluginDelivery(loader.plugin_delivery),
-        image=loader.image,
-        plugin_image=loader.plugin_image,
-        kafka_version=kafka_config.version,
-        replicas=loader.replicas,
-        resources=compose._resources(loader.resources),
-        internal_topic_replicas=loader.internal_topic_replicas,
-        connectors={
-            name: LoaderConnectorArgs(
-                topics=spec.topics,
-                tasks_max=spec.tasks_max,
-                index=spec.index.name,
-                index_is_alias=spec.index.alias,
-                dead_letter_partitions=spec.dead_letter_topic.partitions,
-                dead_letter_replicas=spec.dead_letter_topic.replicas,
-            )
-            for name, spec in loader.connectors.items()
+ES = {
+    "nodeSets": "combined",
+    "data": {
+        "count": 3,
+        "storage": "10Gi",
+        "heap": "1Gi",
+        "resources": {
+            "requests": {"cpu": "1", "memory": "2Gi"},
+            "limits": {"cpu": "1", "memory": "2Gi"},
         },
-        topology_key=config.storage.placement.topology_key,
-        strict_zone_spread=len(config.kubernetes.zones) > 1,
-        use_stork=config.storage.stork,
-        max_consumer_lag=loader.max_consumer_lag,
-        monitoring=monitoring,
-    )
+    },
+}
 
 
 def run_loader(loader: dict | None = None, kafka: dict | None = None, **stack: Any) -> ProgramRun:
-    raw = minimal_config(
-        storage={"classes": {"replicated": {"repl": 2}}},
-        pipelines={
-            "clicks": {
-                "storage": {"replicated": "1Ti"},
-                "kafka": {
-                    "nodePools": "combined",
-                    "topics": {"clicks": {}, "sessions": {}},
-                    "clients": {"web": {"produces": ["clicks"]}},
-                    **(kafka or {}),
-                },
-            }
-        },
-        **stack,
-    )
-
-    def program() -> None:
-        config = read_stack_config()
-        labels = common_labels(config.environment)
-        with_provider = pulumi.ResourceOptions(providers=[compose._create_provider(config)])
-        monitoring = compose._monitoring(config, labels, with_provider)
-        storage = PortworxStorage(
-            "storage",
-            compose._storage_args(config, "px-test", labels, monitoring),
-            with_provider,
+    """The real program on a pipeline with Kafka, Elasticsearch and the loader."""
+    return run_with_config(
+        minimal_config(
+            storage={"classes": {"replicated": {"repl": 2}}},
+            pipelines={
+                "clicks": {
+                    "storage": {"replicated": "1Ti"},
+                    "kafka": {
+                        "nodePools": "combined",
+                        "topics": {"clicks": {}, "sessions": {}},
+                        "clients": {"web": {"produces": ["clicks"]}},
+                        **(kafka or {}),
+                    },
+                    "elasticsearch": ES,
+                    "loader": loader or LOADER,
+                }
+            },
+            **stack,
         )
-        spec = config.pipelines["clicks"]
-        pipeline = Pipeline(
-            "clicks",
-            PipelineArgs(
-                namespace="data-pipeline-clicks",
-                storage_quotas=spec.storage,
-                catalog=storage.classes,
-                labels=labels,
-                retain_on_delete=False,
-                api_server_cidrs=config.kubernetes.api_server.cidrs,
-                api_server_ports=config.kubernetes.api_server.ports,
-            ),
-            with_provider,
-        )
-        strimzi = Operator(
-            "strimzi",
-            compose._strimzi_args(config, [pipeline.namespace.name], labels),
-            with_provider,
-        )
-        assert spec.kafka is not None
-        in_pipeline = pulumi.ResourceOptions(parent=pipeline)
-        kafka_cluster = KafkaCluster(
-            "clicks",
-            compose._kafka_args(
-                config, "clicks", spec.kafka, pipeline, storage, strimzi, monitoring
-            ),
-            in_pipeline,
-        )
-        endpoint = ElasticsearchEndpoint(
-            url=pipeline.namespace.name.apply(lambda ns: f"https://clicks-es-http.{ns}.svc:9200"),
-            ca_secret="clicks-es-http-certs-public",
-            credentials_secret="clicks-loader-es-user",
-            pods=ES_PODS,
-        )
-        settings = validate(LoaderConfig, loader or LOADER)
-        Loader(
-            "clicks",
-            loader_args(config, settings, pipeline, kafka_cluster, strimzi, monitoring, endpoint),
-            in_pipeline,
-        )
-
-    return run_program(
-        program,
-        project="data-pipeline",
-        stack="test",
-        config={
-            f"data-pipeline:{key}": value if isinstance(value, str) else json.dumps(value)
-            for key, value in raw.items()
-        },
     )
 
 
@@ -314,8 +207,11 @@ def test_no_password_in_any_resource_of_the_loader(run):
         )
         assert config["connection.url"] == ("https://clicks-es-http.data-pipeline-clicks.svc:9200")
     # Every value that speaks of a password only names where it is: the provider reference
-    # and the key of the basic-auth Secret; no Secret is created with it.
-    loader = [r for r in run.resources if "loader" in r.name]
+    # and the key of the basic-auth Secret; the loader itself creates no Secret. Its
+    # Elasticsearch user is the Elasticsearch element's, its password a Pulumi secret.
+    es_user = by_name(of_kind(run, "Secret"))["clicks-loader-es-user"]
+    assert es_user.props["stringData"]["password"] == "[secret]"
+    loader = [r for r in run.resources if "loader" in r.name and r is not es_user]
     assert not [r for r in loader if r.type.endswith(":Secret")]
     assert {text for r in loader for text in _strings(r.props) if "password" in text} == {
         "${directory:/mnt/elasticsearch-credentials:password}",

@@ -92,7 +92,8 @@ def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
         documents = list(yaml.safe_load_all(manifest.read_text()))
         assert len(documents) == 1
         assert {"apiVersion", "kind", "metadata"} <= documents[0].keys()
-    assert list((out / "cloud").iterdir()) == []  # no cloud resources yet
+    # The only cloud resources so far: the Elasticsearch stage users' generated passwords.
+    assert {p.name.split("-", 1)[0] for p in (out / "cloud").iterdir()} == {"RandomPassword"}
     assert {"type", "name", "component", "urn", "props"} == set(resources[0])
     urns = [r["urn"] for r in resources]
     assert urns == sorted(urns)  # registration order varies from run to run; URN order does not

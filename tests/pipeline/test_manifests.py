@@ -10,6 +10,15 @@ import yaml
 from tests.conftest import STACKS, minimal_config, run_with_config
 from tests.schemas import NoSchema, validate_builtin, validate_custom
 
+SMALL_NODES = {
+    "count": 3,
+    "storage": "10Gi",
+    "heap": "1Gi",
+    "resources": {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "1", "memory": "2Gi"},
+    },
+}
 # Every feature at once, so that no optional object escapes validation.
 KITCHEN_SINK = minimal_config(
     storage={
@@ -28,7 +37,7 @@ KITCHEN_SINK = minimal_config(
     },
     pipelines={
         "a": {
-            "storage": {"db": "1Ti", "shared": "2Gi"},
+            "storage": {"db": "2Ti", "shared": "2Gi"},
             "kafka": {
                 "storageRole": "db",
                 "authentication": "scram-sha-512",
@@ -51,13 +60,31 @@ KITCHEN_SINK = minimal_config(
                     "reader": {"consumes": ["events"], "group": "readers"},
                 },
             },
+            "elasticsearch": {
+                "masters": {**SMALL_NODES, "storageRole": "db"},
+                "data": {**SMALL_NODES, "storageRole": "db"},
+                "kibana": {"enabled": True},
+                "clients": {"analytics": {"privileges": "read", "indices": ["events*"]}},
+            },
+            "loader": {
+                "pluginDelivery": "imageArtifact",
+                "pluginImage": "registry.example.com/es-sink-plugin:16.0.1",
+                "connectors": {
+                    "events": {"topics": ["events"], "index": {"name": "events-all", "alias": True}}
+                },
+            },
         },
         "b": {
-            "storage": {"scratch": "3Gi", "db": "100Gi"},
+            "storage": {"scratch": "3Gi", "db": "1Ti"},
             "kafka": {
                 "storageRole": "db",
                 "nodePools": "combined",
                 "topics": {"logs": {}},
+            },
+            "elasticsearch": {"nodeSets": "combined", "data": {**SMALL_NODES, "storageRole": "db"}},
+            "loader": {
+                "image": "registry.example.com/connect-es:16.0.1-kafka-4.3.1",
+                "connectors": {"logs": {"topics": ["logs"]}},
             },
         },
     },
@@ -102,6 +129,7 @@ def test_builtin_kinds_are_valid_in_the_oldest_supported_kubernetes(manifests_by
         "NetworkPolicy",
         "Secret",
         "ConfigMap",
+        "Deployment",
     }
 
 
@@ -117,6 +145,10 @@ def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds
         "PodMonitor",
         "ServiceMonitor",
         "PrometheusRule",
+        "Elasticsearch",
+        "Kibana",
+        "KafkaConnect",
+        "KafkaConnector",
     }
     for manifest in custom:
         validate_custom(manifest, crds_dir)

@@ -102,22 +102,34 @@ def test_claims_over_the_quota_fail_per_class_and_in_all(run):
     ]
 
 
-def test_the_prod_plan_adds_up_to_the_volumes_of_its_node_pools(stack_outputs):
-    out = stack_outputs["prod"]
-    resources = json.loads((out / "resources.json").read_text())
-    pools = [r["props"] for r in resources if r["type"].endswith(":KafkaNodePool")]
+def _claimed(resources: list[dict]) -> tuple[int, int]:
+    """Volumes and bytes the plan's Kafka node pools and Elasticsearch nodeSets claim, read
+    from the manifests here, independently of the capacity module."""
     # Numbers come back from the mocks as floats, as from a real engine.
-    expected_volumes = sum(
-        int(p["spec"]["replicas"]) * len(p["spec"]["storage"]["volumes"]) for p in pools
-    )
-    expected_bytes = sum(
-        int(p["spec"]["replicas"]) * int(parse_quantity(v["size"]))
-        for p in pools
-        for v in p["spec"]["storage"]["volumes"]
-    )
+    claims = [
+        (int(pool["spec"]["replicas"]), volume["size"])
+        for r in resources
+        if r["type"].endswith(":KafkaNodePool")
+        for pool in [r["props"]]
+        for volume in pool["spec"]["storage"]["volumes"]
+    ] + [
+        (int(node_set["count"]), template["spec"]["resources"]["requests"]["storage"])
+        for r in resources
+        if r["type"].endswith(":Elasticsearch")
+        for node_set in r["props"]["spec"]["nodeSets"]
+        for template in node_set["volumeClaimTemplates"]
+    ]
+    volumes = sum(count for count, _ in claims)
+    return volumes, sum(count * int(parse_quantity(size)) for count, size in claims)
+
+
+def test_the_prod_plan_adds_up_to_the_volumes_of_its_pools_and_node_sets(stack_outputs):
+    out = stack_outputs["prod"]
+    expected_volumes, expected_bytes = _claimed(json.loads((out / "resources.json").read_text()))
     document = json.loads(_check_json("prod"))
     (row,) = document["capacity"]["classes"]
-    assert row["volumes"] == expected_volumes == 12
+    # Per pipeline: 3 controllers + 3 brokers, 3 masters + 3 data nodes.
+    assert row["volumes"] == expected_volumes == 2 * (6 + 6)
     assert row["requestedBytes"] == expected_bytes
     assert row["rawBytes"] == expected_bytes * row["repl"] == expected_bytes * 2
     zones = document["capacity"]["zones"]
@@ -139,7 +151,7 @@ def _check_json(stack: str, *args: str) -> str:
 
 def test_a_pipeline_whose_kafka_outgrows_its_quota_is_flagged(tmp_path):
     config = committed_stack_config("prod")
-    config["data-pipeline:pipelines"]["telemetry"]["storage"]["replicated"] = "500Gi"
+    config["data-pipeline:pipelines"]["telemetry"]["storage"]["replicated"] = "1Ti"
     result = run_cli(
         "--stack", "prod", "--json", "--stack-file", str(write_stack(tmp_path, config))
     )
@@ -147,8 +159,8 @@ def test_a_pipeline_whose_kafka_outgrows_its_quota_is_flagged(tmp_path):
     document = json.loads(result.stdout)
     over = [q for q in document["capacity"]["quotas"] if q["overQuota"]]
     assert [(q["namespace"], q["claimed"], q["quota"]) for q in over] == [
-        ("dp-prod-telemetry", "960Gi", "700Gi"),
-        ("dp-prod-telemetry", "960Gi", "500Gi"),
+        ("dp-prod-telemetry", "1590Gi", "1224Gi"),
+        ("dp-prod-telemetry", "1590Gi", "1Ti"),
     ]
     assert {v["policy"] for v in document["violations"]} == {POLICY}
 
@@ -157,4 +169,5 @@ def test_the_text_summary_shows_the_plan(capsys):
     assert check.main(["--stack", "dev"]) == 0
     out = capsys.readouterr().out
     assert "Capacity (requested, and raw = requested x repl)" in out
-    assert "dp-dev-clickstream (any class): claims 30Gi, quota 70Gi" in out
+    # Kafka 3 x 10Gi and Elasticsearch 3 x 10Gi on the replicated class, db 20Gi unclaimed.
+    assert "dp-dev-clickstream (any class): claims 60Gi, quota 120Gi" in out
