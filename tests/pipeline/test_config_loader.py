@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, parse_config
 from pipeline.config.base import validate
 from pipeline.config.loader import LoaderConfig
+from tests.conftest import minimal_config
 
 IMAGE = "registry.example.com/connect-elasticsearch:16.0.1-kafka-4.3.1"
 
@@ -187,3 +188,72 @@ def test_image_artifacts_may_keep_strimzis_connect_image():
         None,
         "quay.io/acme/kafka-connect-elasticsearch:16.0.1",
     )
+
+
+def _stack_with_loader(**loader_changes) -> dict:
+    return minimal_config(
+        pipelines={
+            "clicks": {
+                "storage": {"db": "1Ti"},
+                "kafka": {"storageRole": "db", "topics": {"clicks": {}}},
+                "elasticsearch": {
+                    "data": {"storageRole": "db", **ES_NODES},
+                    "masters": {"storageRole": "db", **ES_NODES},
+                },
+                "loader": {
+                    "image": "registry.example.com/connect-es:16.0.1-kafka-4.3.1",
+                    "connectors": {"clicks": {"topics": ["clicks"]}},
+                    **loader_changes,
+                },
+            }
+        }
+    )
+
+
+ES_NODES = {
+    "count": 3,
+    "storage": "10Gi",
+    "heap": "1Gi",
+    "resources": {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "1", "memory": "2Gi"},
+    },
+}
+
+
+def test_a_loaders_references_across_sections_are_checked():
+    raw = _stack_with_loader(
+        internalTopicReplicas=5,
+        connectors={
+            "clicks": {"topics": ["clickz"], "deadLetterTopic": {"replicas": 4}},
+        },
+    )
+    raw["pipelines"]["clicks"]["kafka"]["topics"]["loader-dlq-x"] = {}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert str(caught.value).splitlines() == [
+        'data-pipeline:pipelines.clicks.loader.connectors.clicks.topics[0]: "clickz" is not '
+        "allowed (a topic of pipelines.clicks.kafka.topics: clicks, loader-dlq-x)",
+        "data-pipeline:pipelines.clicks.loader.internalTopicReplicas: 5 is not allowed (at most "
+        "the 3 brokers of its Kafka)",
+        "data-pipeline:pipelines.clicks.loader.connectors.clicks.deadLetterTopic.replicas: 4 is "
+        "not allowed (at most the 3 brokers of its Kafka)",
+        'data-pipeline:pipelines.clicks.kafka.topics.loader-dlq-x: "loader-dlq-x" is not '
+        "allowed (a name outside the loader's own loader-internal-*, loader-dlq-*)",
+    ]
+
+
+def test_a_loader_needs_the_pipelines_kafka_and_elasticsearch():
+    raw = _stack_with_loader()
+    del raw["pipelines"]["clicks"]["elasticsearch"]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert str(caught.value) == (
+        "data-pipeline:pipelines.clicks.loader: needs pipelines.clicks.kafka and "
+        "pipelines.clicks.elasticsearch: it loads the one into the other"
+    )
+
+
+def test_a_valid_loader_stack_parses():
+    config = parse_config(_stack_with_loader())
+    assert config.pipelines["clicks"].loader.connectors["clicks"].topics == ("clicks",)
