@@ -395,3 +395,46 @@ def test_a_listener_without_authentication_blocks_prod_and_is_advisory_in_dev(
             }
         ],
     )
+
+
+def test_prod_elasticsearch_on_a_class_outside_the_catalog_exits_1_naming_the_catalog_policy(
+    stack_outputs, tmp_path
+):
+    def use_gp3(resources: list[dict]) -> None:
+        node_set = first_of_kind(resources, "Elasticsearch")["props"]["spec"]["nodeSets"][0]
+        node_set["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "gp3"
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", use_gp3)
+    assert code == 1
+    assert [(v["policy"], v["level"]) for v in violations] == [
+        ("storage-approved-classes", "mandatory")
+    ]
+    assert (
+        "uses class 'gp3' at spec.nodeSets[0].volumeClaimTemplates[0]" in violations[0]["message"]
+    )
+
+
+def test_prod_elasticsearch_without_http_tls_exits_1_naming_the_tls_policy(tmp_path, capsys):
+    config = committed_stack_config("prod")
+    config["data-pipeline:pipelines"]["telemetry"]["elasticsearch"]["httpTls"] = False
+    command = ["--stack", "prod", "--stack-file", str(write_stack(tmp_path, config)), "--json"]
+    assert check.main(command) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    assert [(v["policy"], v["level"], v["resource"]) for v in violations] == [
+        ("elasticsearch-http-tls", "mandatory", "telemetry")
+    ]
+
+
+def test_prod_connector_with_a_clear_text_password_exits_1_naming_the_policy(
+    stack_outputs, tmp_path
+):
+    def clear_password(resources: list[dict]) -> None:
+        connector = first_of_kind(resources, "KafkaConnector")
+        connector["props"]["spec"]["config"]["connection.password"] = "hunter2"
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", clear_password)
+    assert code == 1
+    assert [(v["policy"], v["level"]) for v in violations] == [
+        ("connector-secrets-by-reference", "mandatory")
+    ]
+    assert "hunter2" not in json.dumps(violations)
