@@ -40,6 +40,7 @@ from components.strimzi import (
     CLUSTER_LABEL,
     Authentication,
     MetricsSource,
+    resource_body,
     topic_resource_name,
 )
 
@@ -256,7 +257,7 @@ def connect_body(connect: ConnectCluster) -> dict[str, Any]:
                 "artifacts": [{"type": "image", "reference": connect.plugin_image}],
             }
         ]
-    return _resource(
+    return resource_body(
         connect,
         "KafkaConnect",
         connect.name,
@@ -301,7 +302,7 @@ def connector_body(connect: ConnectCluster, connector: SinkConnector) -> dict[st
         "errors.deadletterqueue.context.headers.enable": True,
         **_index_config(connector),
     }
-    return _resource(
+    return resource_body(
         connect,
         "KafkaConnector",
         connector.name,
@@ -313,7 +314,7 @@ def connector_body(connect: ConnectCluster, connector: SinkConnector) -> dict[st
 def dead_letter_topic_body(connect: ConnectCluster, connector: SinkConnector) -> dict[str, Any]:
     """The ``KafkaTopic`` a connector's rejected records go to, in the pipeline's Kafka."""
     topic = connector.dead_letter_topic
-    return _resource(
+    return resource_body(
         connect,
         "KafkaTopic",
         topic_resource_name(topic),
@@ -401,22 +402,3 @@ def _template(connect: ConnectCluster) -> dict[str, Any]:
         # Never more than one worker down at a time during a drain.
         "podDisruptionBudget": {"maxUnavailable": 1},
     }
-
-
-def _resource(
-    connect: ConnectCluster,
-    kind: str,
-    name: str,
-    *,
-    spec: dict[str, Any],
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "name": name,
-        "namespace": connect.namespace,
-        "labels": {**connect.labels, **(labels or {})},
-    }
-    if annotations:
-        metadata["annotations"] = dict(annotations)
-    return {"apiVersion": connect.api_version, "kind": kind, "metadata": metadata, "spec": spec}

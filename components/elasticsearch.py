@@ -401,24 +401,15 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             # The CA Secret exists once ECK has reconciled the cluster.
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster),
         )
-        monitoring.create_monitor(
-            f"{self._name}-es-pod-monitor",
-            kind="PodMonitor",
-            name=f"{self._name}-elasticsearch",
-            namespace=args.namespace.name,
-            labels=self._labels,
-            spec=elasticsearch_pod_monitor_spec(self._name),
-            opts=in_cluster,
-        )
         settings = ElasticsearchAlertSettings()
-        monitoring.create_alert_rules(
-            f"{self._name}-es-alerts",
+        monitoring.watch_pods(
+            f"{self._name}-es",
             name=f"{self._name}-elasticsearch",
             namespace=args.namespace.name,
             labels=self._labels,
-            # Alerts select the pipeline's namespace by name: two pipelines' alerts never mix.
-            groups=args.namespace.name.apply(
-                lambda namespace: elasticsearch_alert_groups(namespace, self._name, settings)
+            pod_monitor=elasticsearch_pod_monitor_spec(self._name),
+            alert_groups=lambda namespace: elasticsearch_alert_groups(
+                namespace, self._name, settings
             ),
             opts=in_cluster,
         )

@@ -389,25 +389,14 @@ class KafkaCluster(pulumi.ComponentResource):
     def _create_monitoring(self, monitoring: Monitoring) -> None:
         args = self._args
         in_cluster = pulumi.ResourceOptions(parent=self)
-        monitoring.create_monitor(
-            f"{self._name}-pod-monitor",
-            kind="PodMonitor",
-            name=f"{self._name}-kafka",
-            namespace=args.namespace.name,
-            labels=self._labels,
-            spec=kafka_pod_monitor_spec(self._name),
-            opts=in_cluster,
-        )
         settings = self._alert_settings()
-        monitoring.create_alert_rules(
-            f"{self._name}-alerts",
+        monitoring.watch_pods(
+            self._name,
             name=f"{self._name}-kafka",
             namespace=args.namespace.name,
             labels=self._labels,
-            # Alerts select the pipeline's namespace by name: two pipelines' alerts never mix.
-            groups=args.namespace.name.apply(
-                lambda namespace: kafka_alert_groups(namespace, self._name, settings)
-            ),
+            pod_monitor=kafka_pod_monitor_spec(self._name),
+            alert_groups=lambda namespace: kafka_alert_groups(namespace, self._name, settings),
             opts=in_cluster,
         )
 

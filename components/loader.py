@@ -308,27 +308,19 @@ class Loader(pulumi.ComponentResource):
     def _create_monitoring(self, monitoring: Monitoring, connectors: list[SinkConnector]) -> None:
         args = self._args
         in_cluster = pulumi.ResourceOptions(parent=self)
-        monitoring.create_monitor(
-            f"{self.connect_name}-pod-monitor",
-            kind="PodMonitor",
-            name=f"{self.connect_name}-connect",
-            namespace=args.namespace.name,
-            labels=self._labels,
-            spec=connect_pod_monitor_spec(self.connect_name),
-            opts=in_cluster,
-        )
         settings = ConnectAlertSettings(
             kafka_cluster=args.kafka.cluster_name,
             connectors=tuple(c.name for c in connectors),
             max_consumer_lag=args.max_consumer_lag,
         )
-        monitoring.create_alert_rules(
-            f"{self.connect_name}-alerts",
+        monitoring.watch_pods(
+            self.connect_name,
             name=f"{self.connect_name}-connect",
             namespace=args.namespace.name,
             labels=self._labels,
-            groups=args.namespace.name.apply(
-                lambda namespace: connect_alert_groups(namespace, self.connect_name, settings)
+            pod_monitor=connect_pod_monitor_spec(self.connect_name),
+            alert_groups=lambda namespace: connect_alert_groups(
+                namespace, self.connect_name, settings
             ),
             opts=in_cluster,
         )

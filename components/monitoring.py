@@ -8,7 +8,7 @@ What is scraped and alerted on lives with each element (``components/alerting``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,40 @@ class Monitoring:
                 "spec": {"groups": groups},
             },
             self._after_crds(opts),
+        )
+
+    def watch_pods(
+        self,
+        resource_prefix: str,
+        *,
+        name: str,
+        namespace: pulumi.Output[str],
+        labels: Mapping[str, str],
+        pod_monitor: Mapping[str, Any],
+        alert_groups: Callable[[str], Sequence[Mapping[str, Any]]],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """An element's PodMonitor and its PrometheusRule, both named ``name``.
+
+        ``alert_groups`` is given the namespace's name: every alert selects its own pipeline's
+        namespace, so two pipelines' alerts never mix.
+        """
+        self.create_monitor(
+            f"{resource_prefix}-pod-monitor",
+            kind="PodMonitor",
+            name=name,
+            namespace=namespace,
+            labels=labels,
+            spec=pod_monitor,
+            opts=opts,
+        )
+        self.create_alert_rules(
+            f"{resource_prefix}-alerts",
+            name=name,
+            namespace=namespace,
+            labels=labels,
+            groups=namespace.apply(alert_groups),
+            opts=opts,
         )
 
     def _after_crds(self, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:

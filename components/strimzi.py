@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from components.pods import (
     STORK_SCHEDULER,
@@ -438,7 +438,7 @@ def kafka_body(cluster: KafkaCluster) -> dict[str, Any]:
     authorization: dict[str, Any] = {"type": "simple"}
     if cluster.super_users:
         authorization["superUsers"] = list(cluster.super_users)
-    return _resource(
+    return resource_body(
         cluster,
         "Kafka",
         cluster.name,
@@ -507,7 +507,7 @@ def node_pool_body(cluster: KafkaCluster, pool: NodePool) -> dict[str, Any]:
     ]
     volumes[0]["kraftMetadata"] = "shared"
     heap = pool.jvm_heap()
-    return _resource(
+    return resource_body(
         cluster,
         "KafkaNodePool",
         pool.name,
@@ -531,7 +531,7 @@ def node_pool_body(cluster: KafkaCluster, pool: NodePool) -> dict[str, Any]:
 
 def topic_body(cluster: KafkaCluster, topic: Topic) -> dict[str, Any]:
     """The ``KafkaTopic``, stating its replicas even when they come from the broker default."""
-    return _resource(
+    return resource_body(
         cluster,
         "KafkaTopic",
         topic_resource_name(topic.name),
@@ -547,7 +547,7 @@ def topic_body(cluster: KafkaCluster, topic: Topic) -> dict[str, Any]:
 
 def user_body(cluster: KafkaCluster, user: User) -> dict[str, Any]:
     """The ``KafkaUser``, authenticated like the cluster's listeners, with its ACLs only."""
-    return _resource(
+    return resource_body(
         cluster,
         "KafkaUser",
         user.name,
@@ -657,8 +657,16 @@ def _listeners(cluster: KafkaCluster) -> list[dict[str, Any]]:
     return listeners
 
 
-def _resource(
-    cluster: KafkaCluster,
+class StrimziOwner(Protocol):
+    """What every Strimzi resource of a cluster shares: a Kafka or a Kafka Connect cluster."""
+
+    namespace: Any
+    labels: Mapping[str, str]
+    api_version: str
+
+
+def resource_body(
+    owner: StrimziOwner,
     kind: str,
     name: str,
     *,
@@ -666,14 +674,15 @@ def _resource(
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A Strimzi resource of ``owner``'s cluster: its namespace, labels and apiVersion."""
     metadata: dict[str, Any] = {
         "name": name,
-        "namespace": cluster.namespace,
-        "labels": {**cluster.labels, **(labels or {})},
+        "namespace": owner.namespace,
+        "labels": {**owner.labels, **(labels or {})},
     }
     if annotations:
         metadata["annotations"] = dict(annotations)
-    return {"apiVersion": cluster.api_version, "kind": kind, "metadata": metadata, "spec": spec}
+    return {"apiVersion": owner.api_version, "kind": kind, "metadata": metadata, "spec": spec}
 
 
 def _hardened_container() -> dict[str, Any]:
