@@ -37,6 +37,7 @@ from components.connect import (
     connector_body,
     dead_letter_topic_body,
 )
+from components.endpoints import ElasticsearchEndpoint
 from components.k8s import CustomObject
 from components.kafka import KafkaClientArgs, KafkaCluster
 from components.labels import STAGE_LABEL
@@ -48,24 +49,8 @@ from components.pods import Resources
 from components.strimzi import CLUSTER_LABEL, TLS_PORT, MetricsSource
 
 STAGE = "loader"
-ELASTICSEARCH_PORT = 9200
 # Strimzi reads a Ready condition on these kinds: Pulumi waits for it.
 _WAIT_FOR_READY = {"pulumi.com/waitFor": "condition=Ready"}
-
-
-@dataclass(frozen=True)
-class ElasticsearchEndpoint:
-    """What the Elasticsearch element hands the loader, as plain values."""
-
-    url: pulumi.Input[str]
-    """``https://<es>-es-http.<namespace>.svc:9200``."""
-    ca_secret: str
-    """``<es>-es-http-certs-public`` (key ``ca.crt``)."""
-    credentials_secret: str
-    """The loader's basic-auth Secret (keys ``username``, ``password``)."""
-    pods: Mapping[str, str]
-    """Labels of the Elasticsearch pods, e.g. ``elasticsearch.k8s.elastic.co/cluster-name``."""
-    port: int = ELASTICSEARCH_PORT
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from components.elasticsearch import (
     ElasticsearchNodesArgs,
     KibanaArgs,
 )
+from components.endpoints import ElasticsearchEndpoint
 from components.k8s import common_labels
 from components.kafka import (
     KafkaClientArgs,
@@ -29,7 +30,7 @@ from components.kafka import (
     KafkaTopicArgs,
 )
 from components.loader import STAGE as LOADER
-from components.loader import ElasticsearchEndpoint, Loader, LoaderArgs, LoaderConnectorArgs
+from components.loader import Loader, LoaderArgs, LoaderConnectorArgs
 from components.monitoring import Monitoring
 from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
