@@ -41,6 +41,17 @@ class EckConfig(OperatorConfig):
     chart_version: str = "3.5.0"
 
 
+class SparkOperatorConfig(OperatorConfig):
+    """Kubeflow's spark-operator: chart spark-operator of https://kubeflow.github.io/spark-operator.
+
+    Its mutating webhook stays on: it applies the scheduler and the security contexts to the
+    driver and executor pods."""
+
+    namespace: DnsLabel = "spark-operator"
+    chart_version: str = "2.5.2"
+
+
 class OperatorsConfig(ConfigModel):
     strimzi: StrimziConfig = StrimziConfig()
     eck: EckConfig = EckConfig()
+    spark_operator: SparkOperatorConfig = SparkOperatorConfig()
