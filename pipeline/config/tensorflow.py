@@ -33,7 +33,7 @@ from pipeline.config.base import (
 )
 from pipeline.config.compute import ResourcesConfig, resources
 from pipeline.config.kafka import TopicName
-from pipeline.config.loader import ImageReference, IndexName
+from pipeline.config.loader import ImageReference
 
 # TF Serving's REST port, and the name it serves a model under when MODEL_NAME is unset.
 TF_SERVING_REST_PORT = 8501
@@ -49,6 +49,17 @@ HttpPath = Annotated[
 MountPath = Annotated[
     str,
     AfterValidator(matching(r"(/[A-Za-z0-9._-]+)+", "an absolute directory such as /models")),
+]
+# An index, alias or pattern the workers' read-only Elasticsearch user may read.
+IndexPattern = Annotated[
+    str,
+    AfterValidator(
+        matching(
+            r"(?=.{1,255}$)[a-z0-9*][a-z0-9._*-]*",
+            "an Elasticsearch index, alias or pattern such as clicks-*: lowercase letters, "
+            "digits, '.', '_', '-' and '*', not starting with '.', '_' or '-'",
+        )
+    ),
 ]
 # A name TF Serving accepts in its URL path: it also names the model's directory on the volume.
 ModelName = Annotated[
@@ -112,7 +123,7 @@ class ReadsConfig(ConfigModel):
     """
 
     topics: tuple[TopicName, ...] = ()
-    indices: tuple[IndexName, ...] = ()
+    indices: tuple[IndexPattern, ...] = ()
     """Index names or patterns (``clicks-*``) the workers read through the REST API."""
     consumer_group: ShortName = "tensorflow"
     """The Kafka consumer group the workers share: their Kafka user may read only this one."""
