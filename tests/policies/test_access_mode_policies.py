@@ -168,3 +168,23 @@ def test_prod_with_a_read_write_many_claim_on_a_class_not_sharedv4_exits_1_namin
         'PersistentVolumeClaim "models" asks for ReadWriteMany at spec.accessModes on class '
         "'px-prod-db-"
     )
+
+
+@pytest.mark.parametrize("run", [messages, pulumi_messages], ids=["engine", "pulumi_policy"])
+@pytest.mark.parametrize("scheduled", [False, True], ids=["SparkApplication", "Scheduled"])
+def test_the_catalog_policy_reads_the_classes_of_spark_ephemeral_volumes(run, scheduled):
+    on_catalog = spark_application(volumes=[ephemeral_volume(DB_CLASS, RWO)], scheduled=scheduled)
+    assert run("storage-approved-classes", [*classes(), on_catalog]) == []
+    off_catalog = spark_application(volumes=[ephemeral_volume("gp3", RWO)], scheduled=scheduled)
+    kind, spec = (
+        ("ScheduledSparkApplication", "spec.template")
+        if scheduled
+        else (
+            "SparkApplication",
+            "spec",
+        )
+    )
+    assert run("storage-approved-classes", [*classes(), off_catalog]) == [
+        f"{kind} \"clicks-stream\" uses class 'gp3' at {spec}.{EPHEMERAL}.storageClassName, which "
+        f"is not in the stack's catalog; use one of: {DB_CLASS}, {SHARED_CLASS}"
+    ]
