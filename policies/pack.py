@@ -8,13 +8,24 @@ in modules by concern; each policy lists, by kind, the check that applies to it.
 from __future__ import annotations
 
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
-from policies import claims, eck, kafka_connect, snapshot_classes, storage_classes, strimzi
+from policies import (
+    access_modes,
+    claims,
+    eck,
+    kafka_connect,
+    snapshot_classes,
+    spark_operator,
+    storage_classes,
+    strimzi,
+    workloads,
+)
 from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
 from policies.eck import ELASTICSEARCH
 from policies.engine import Policy, ResourcePolicy, StackPolicy, list_setting
 from policies.kafka_connect import KAFKA_CONNECT, KAFKA_CONNECTOR
 from policies.snapshot_classes import SNAPSHOT_CLASS
+from policies.spark_operator import SCHEDULED_SPARK_APPLICATION, SPARK_APPLICATION
 from policies.storage_classes import STORAGE_CLASS
 from policies.strimzi import KAFKA, KAFKA_TOPIC
 
@@ -22,6 +33,9 @@ PACK_NAME = "data-pipeline-storage"
 
 
 # Kind -> how many volumes of which size and class it claims (capacity plan and quota policy).
+# Spark applications are left out on purpose, as Deployments are: their ephemeral volumes come
+# and go with driver and executor pods, whose count dynamic allocation changes at run time, and
+# the claims they mount by name are PersistentVolumeClaims, counted as such.
 VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS, **eck.VOLUME_READERS}
 
 POLICIES: tuple[Policy, ...] = (
@@ -97,7 +111,14 @@ POLICIES: tuple[Policy, ...] = (
         checks={STORAGE_CLASS: storage_classes.check_current_io_profile},
         level="advisory",
     ),
-    approved_classes_policy({**claims.CLASS_READERS, **strimzi.CLASS_READERS, **eck.CLASS_READERS}),
+    approved_classes_policy(
+        {
+            **claims.CLASS_READERS,
+            **strimzi.CLASS_READERS,
+            **eck.CLASS_READERS,
+            **spark_operator.CLASS_READERS,
+        }
+    ),
     quota_policy(VOLUME_READERS),
     StackPolicy(
         name=strimzi.REPLICATION_POLICY,
@@ -210,6 +231,23 @@ POLICIES: tuple[Policy, ...] = (
         checks={
             KAFKA_CONNECTOR: kafka_connect.check_secrets_by_reference,
             KAFKA_CONNECT: kafka_connect.check_secrets_by_reference,
+        },
+    ),
+    StackPolicy(
+        name=access_modes.POLICY_NAME,
+        description="ReadWriteMany and ReadOnlyMany claims name sharedv4 classes, which alone "
+        "serve several nodes, and sharedv4 classes serve only such claims.",
+        check=access_modes.check_access_modes,
+    ),
+    ResourcePolicy(
+        name=workloads.POLICY_NAME,
+        description="Every pod the program writes (built-in workloads and Spark applications' "
+        'driver and executors) passes the "restricted" Pod Security Standard, and every '
+        "container sets CPU and memory limits and a memory request.",
+        checks={
+            **{kind: workloads.check_pod_spec for kind in claims.POD_SPEC_PATHS},
+            SPARK_APPLICATION: workloads.check_spark_application,
+            SCHEDULED_SPARK_APPLICATION: workloads.check_spark_application,
         },
     ),
 )

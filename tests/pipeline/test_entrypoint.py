@@ -122,6 +122,8 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "elasticsearch-topology",
         "elasticsearch-http-tls",
         "connector-secrets-by-reference",
+        "storage-access-modes",
+        "workload-restricted-pods",
     ]
 
 

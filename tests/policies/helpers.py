@@ -246,6 +246,142 @@ def kafka_connect(
     return _strimzi("KafkaConnect", name, spec, version)
 
 
+SHARED_CLASS = "px-prod-shared-7ac334cc"
+DB_CLASS = "px-prod-db-0a1b2c3d"
+SPARK_GROUP = "kubernetes:sparkoperator.k8s.io/v1beta2"
+
+
+def shared_storage_class() -> Resource:
+    """The catalog's sharedv4 class (role shared), which serves ReadWriteMany claims."""
+    return storage_class(SHARED_CLASS, "shared", parameters={"sharedv4": "true"})
+
+
+def claim_template(class_name: str, *modes: str) -> dict[str, Any]:
+    """A claim (or claim template) of 10Gi on ``class_name`` with the access ``modes``."""
+    return {
+        "metadata": {"name": "data"},
+        "spec": {
+            "accessModes": list(modes),
+            "storageClassName": class_name,
+            "resources": {"requests": {"storage": "10Gi"}},
+        },
+    }
+
+
+def claim(name: str, class_name: str, *modes: str) -> Resource:
+    """A PersistentVolumeClaim ``name`` of 10Gi on ``class_name`` with the access ``modes``."""
+    template = claim_template(class_name, *modes)
+    props = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", **template}
+    props["metadata"] = {"name": name}
+    return Resource(PVC, name, props, f"urn:pvc:{name}")
+
+
+def ephemeral_volume(class_name: str, *modes: str) -> dict[str, Any]:
+    """A generic ephemeral volume ``scratch`` whose claim is on ``class_name``."""
+    template = claim_template(class_name, *modes)
+    return {"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": template["spec"]}}}
+
+
+# What the program's pods set (components/pods.py): the "restricted" Pod Security Standard.
+RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+}
+LIMITED = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": 1, "memory": "64Mi"}}
+
+
+def container(name: str = "worker", **changes: Any) -> dict[str, Any]:
+    """A restricted container with limits, ``changes`` overlaid (a None value drops the key)."""
+    fields = {
+        "name": name,
+        "image": "registry.example/worker:1.0",
+        "securityContext": RESTRICTED_CONTAINER,
+        "resources": LIMITED,
+        **changes,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+POD_KINDS = {
+    "Pod": ("core/v1", ("spec",)),
+    "Deployment": ("apps/v1", ("spec", "template", "spec")),
+    "StatefulSet": ("apps/v1", ("spec", "template", "spec")),
+    "DaemonSet": ("apps/v1", ("spec", "template", "spec")),
+    "ReplicaSet": ("apps/v1", ("spec", "template", "spec")),
+    "Job": ("batch/v1", ("spec", "template", "spec")),
+    "CronJob": ("batch/v1", ("spec", "jobTemplate", "spec", "template", "spec")),
+}
+"""API version and pod-spec path of each kind that runs pods."""
+
+
+def workload(kind: str, name: str = "worker", **pod_spec: Any) -> Resource:
+    """A ``kind`` (of POD_KINDS) whose pods run ``pod_spec``: by default one restricted
+    container with limits, under a restricted pod securityContext."""
+    version, path = POD_KINDS[kind]
+    spec: dict[str, Any] = {
+        "securityContext": RESTRICTED_POD,
+        "containers": [container()],
+        **pod_spec,
+    }
+    for key in reversed(path[1:]):
+        spec = {key: spec}
+    props = {
+        "apiVersion": version.removeprefix("core/"),
+        "kind": kind,
+        "metadata": {"name": name},
+        path[0]: spec,
+    }
+    return Resource(f"kubernetes:{version}:{kind}", name, props, f"urn:{kind}:{name}")
+
+
+def spark_role(**changes: Any) -> dict[str, Any]:
+    """A driver's or executors' settings: restricted, with a CPU limit and memory; ``changes``
+    overlaid (a None value drops the key)."""
+    fields = {
+        "cores": 1,
+        "coreLimit": "1200m",
+        "memory": "2g",
+        "podSecurityContext": {**RESTRICTED_POD, "fsGroup": 185},
+        "securityContext": {**RESTRICTED_CONTAINER, "runAsUser": 185},
+        **changes,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def spark_application(
+    name: str = "clicks-stream",
+    driver: dict[str, Any] | None = None,
+    executor: dict[str, Any] | None = None,
+    volumes: list[dict[str, Any]] | None = None,
+    scheduled: bool = False,
+) -> Resource:
+    """A SparkApplication (or, ``scheduled``, a ScheduledSparkApplication whose template is the
+    same spec) with restricted driver and executor settings unless given."""
+    spec: dict[str, Any] = {
+        "type": "Python",
+        "mode": "cluster",
+        "image": "apache/spark:4.0.4",
+        "mainApplicationFile": "local:///opt/app/stream.py",
+        "sparkVersion": "4.0.4",
+        "driver": driver or spark_role(),
+        "executor": executor or {**spark_role(), "instances": 2},
+    }
+    if volumes is not None:
+        spec["volumes"] = volumes
+    kind = "ScheduledSparkApplication" if scheduled else "SparkApplication"
+    if scheduled:
+        spec = {"schedule": "@hourly", "template": spec}
+    props = {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "events"},
+        "spec": spec,
+    }
+    return Resource(f"{SPARK_GROUP}:{kind}", name, props, f"urn:{kind}:{name}")
+
+
 def policy_named(name: str):
     return next(p for p in POLICIES if p.name == name)
 

@@ -162,7 +162,7 @@ def test_secret_values_are_skipped_like_unknown_ones_never_judged(tmp_path, caps
     )
     assert run(tmp_path, document) == 0
     out = capsys.readouterr().out
-    assert "Policies: 18 enabled, 0 mandatory and 0 advisory violations, 5 checks skipped" in out
+    assert "Policies: 20 enabled, 0 mandatory and 0 advisory violations, 5 checks skipped" in out
     assert [line for line in out.splitlines() if "[skipped]" in line] == [
         f'  [skipped] portworx-replication: {SC} "px-b": parameters is secret',
         f'  [skipped] portworx-encryption: {SC} "px-a": parameters.secure is secret',
@@ -180,16 +180,18 @@ def test_a_claim_whose_class_is_secret_skips_the_catalog_as_pulumi_does(tmp_path
         step("create", PVC, pvc_props("rogue", "standard")),
     )
     assert run(tmp_path, document) == 0
-    assert "0 mandatory and 0 advisory violations, 1 check skipped" in capsys.readouterr().out
+    assert "0 mandatory and 0 advisory violations, 2 checks skipped" in capsys.readouterr().out
     assert run(tmp_path, document, "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["violations"] == []
+    # Both stack policies that read a claim's class skip the whole stack, as Pulumi does.
     assert report["skipped"] == [
         {
-            "policy": "storage-approved-classes",
+            "policy": policy,
             "reason": f'{PVC} "hidden": spec.storageClassName is secret',
             "urn": urn(PVC, "hidden"),
         }
+        for policy in ("storage-approved-classes", "storage-access-modes")
     ]
 
 
