@@ -184,7 +184,8 @@ def spark_alert_groups(namespace: str, settings: SparkAlertSettings) -> list[dic
 
 
 def _apps(jobs: tuple[str, ...]) -> Regex:
-    return Regex("|".join(regex_escape(application_name(job)) for job in jobs))
+    """The jobs' applications; a scheduled job's runs are ``<application>-<timestamp>``."""
+    return Regex("|".join(f"{regex_escape(application_name(job))}(-[0-9]+)?" for job in jobs))
 
 
 def _not_running(namespace: str, settings: SparkAlertSettings) -> dict[str, Any]:
