@@ -131,6 +131,10 @@ class SparkJobs(pulumi.ComponentResource):
             }
         )
 
+    @property
+    def _drivers(self) -> dict[str, str]:
+        return {STAGE_LABEL: STAGE, ROLE_LABEL: "driver"}
+
     @staticmethod
     def _check(args: SparkJobsArgs) -> None:
         if args.checkpoint_class.access_mode != "ReadWriteMany":
@@ -204,7 +208,7 @@ class SparkJobs(pulumi.ComponentResource):
 
     def _create_flows(self) -> None:
         args = self._args
-        drivers = {STAGE_LABEL: STAGE, ROLE_LABEL: "driver"}
+        drivers = self._drivers
         executors = {STAGE_LABEL: STAGE, ROLE_LABEL: "executor"}
         readers: list[Flow] = []
         if args.kafka is not None:
@@ -283,7 +287,7 @@ class SparkJobs(pulumi.ComponentResource):
             name=f"{self._name}-spark",
             namespace=args.namespace.name,
             labels=self._labels,
-            pod_monitor=spark_pod_monitor_spec(),
+            pod_monitor=spark_pod_monitor_spec(self._drivers),
             alert_groups=lambda namespace: spark_alert_groups(namespace, settings),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -25,6 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.alerting.spark import (
+    DRIVER_METRICS_PATH,
+    METRICS_NAMESPACE,
+    application_name,
+    job_group_prefix,
+)
 from components.labels import STAGE_LABEL
 from components.pods import (
     STORK_SCHEDULER,
@@ -42,12 +48,6 @@ UI_PORT = 4040
 # Labels Spark and the operator put on the pods of an application.
 ROLE_LABEL = "spark-role"
 APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"
-# Spark's metrics prefix on every driver series: a fixed one keeps series names stable.
-METRICS_NAMESPACE = "analytics"
-DRIVER_METRICS_PATH = "/metrics/prometheus/"
-EXECUTOR_METRICS_PATH = "/metrics/executors/prometheus"
-# Spark's Kafka source consumes as <groupIdPrefix><uuid>...; its default prefix, made per job.
-GROUP_PREFIX = "spark-kafka-source-"
 KAFKA_SOURCE_PREFIX = "spark.datapipeline.kafkaSource."
 
 CHECKPOINT_VOLUME = "checkpoints"
@@ -58,17 +58,6 @@ KAFKA_CA_DIR = "/mnt/kafka-ca"
 KAFKA_USER_DIR = "/mnt/kafka-user"
 ES_CA_DIR = "/mnt/elasticsearch-ca"
 _DIRECTORY_PROVIDER = "org.apache.kafka.common.config.provider.DirectoryConfigProvider"
-
-
-def job_group_prefix(job: str) -> str:
-    """The Kafka consumer group prefix of a job: under Spark's default, so one prefix ACL on
-    ``spark-kafka-source-`` admits every job, yet each job's lag is told apart."""
-    return f"{GROUP_PREFIX}{job}-"
-
-
-def application_name(job: str) -> str:
-    """``spark-<job>``: the driver pod is ``spark-<job>-driver``."""
-    return f"spark-{job}"
 
 
 @dataclass(frozen=True)

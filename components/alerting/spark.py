@@ -19,6 +19,7 @@ Sources, all of which exist without extra jars or exporters:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,17 +32,14 @@ from components.alerting.promql import (
     require_dns_label,
     selector,
 )
-from components.labels import STAGE_LABEL
-from components.spark import (
-    DRIVER_METRICS_PATH,
-    EXECUTOR_METRICS_PATH,
-    METRICS_NAMESPACE,
-    ROLE_LABEL,
-    STAGE,
-    application_name,
-    job_group_prefix,
-)
 
+# Spark's metrics prefix on every driver series (spark.metrics.namespace): a fixed one keeps
+# series names stable across applications and runs.
+METRICS_NAMESPACE = "analytics"
+DRIVER_METRICS_PATH = "/metrics/prometheus/"
+EXECUTOR_METRICS_PATH = "/metrics/executors/prometheus"
+# Spark's Kafka source consumes as <groupIdPrefix><uuid>...; its default prefix, made per job.
+GROUP_PREFIX = "spark-kafka-source-"
 UI_PORT_NAME = "spark-ui"
 APP_LABEL = "spark_app"
 BATCH_DURATION = "spark_streaming_batch_duration_ms"
@@ -53,6 +51,17 @@ POD_PHASE = "kube_pod_status_phase"
 CONSUMER_GROUP_LAG = "kafka_consumergroup_lag"
 KAFKA_CLUSTER_LABEL = "strimzi_io_cluster"
 _STREAMING_LATENCY = f"metrics_{METRICS_NAMESPACE}_driver_spark_streaming_(.+)_latency_Value"
+
+
+def application_name(job: str) -> str:
+    """``spark-<job>``: the driver pod is ``spark-<job>-driver``."""
+    return f"spark-{job}"
+
+
+def job_group_prefix(job: str) -> str:
+    """The Kafka consumer group prefix of a job: under Spark's default, so one prefix ACL on
+    ``spark-kafka-source-`` admits every job, yet each job's lag is told apart."""
+    return f"{GROUP_PREFIX}{job}-"
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,9 @@ class SparkAlertSettings:
             raise ValueError("max_consumer_lag and max_executor_losses must be at least 1")
 
 
-def spark_pod_monitor_spec() -> dict[str, Any]:
-    """PodMonitor ``spec`` for the analytics stage's Spark drivers: both native endpoints."""
+def spark_pod_monitor_spec(drivers: Mapping[str, str]) -> dict[str, Any]:
+    """PodMonitor ``spec`` for the Spark driver pods labelled ``drivers``: both native
+    endpoints."""
     relabelings = [
         {"action": "replace", "sourceLabels": [source], "targetLabel": target}
         for source, target in (
@@ -111,7 +121,7 @@ def spark_pod_monitor_spec() -> dict[str, Any]:
         },
     ]
     return {
-        "selector": {"matchLabels": {STAGE_LABEL: STAGE, ROLE_LABEL: "driver"}},
+        "selector": {"matchLabels": dict(drivers)},
         "podMetricsEndpoints": [
             {
                 "port": UI_PORT_NAME,

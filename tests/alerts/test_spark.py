@@ -26,6 +26,7 @@ SETTINGS = SparkAlertSettings(
     max_consumer_lag=1000,
     max_executor_losses=3,
 )
+DRIVERS = {"data-pipeline.io/stage": "analytics", "spark-role": "driver"}
 SPARK_ALERTS = {
     "SparkStreamingJobNotRunning",
     "SparkStreamingFallingBehind",
@@ -79,7 +80,7 @@ def test_each_streaming_job_is_judged_against_its_own_trigger_interval():
 
 
 def test_pod_monitor_scrapes_both_native_endpoints_of_the_drivers_only():
-    spec = spark_pod_monitor_spec()
+    spec = spark_pod_monitor_spec(DRIVERS)
     assert spec["selector"] == {
         "matchLabels": {"data-pipeline.io/stage": "analytics", "spark-role": "driver"}
     }
@@ -108,7 +109,7 @@ def test_pod_monitor_scrapes_both_native_endpoints_of_the_drivers_only():
 
 def test_monitoring_resources_are_valid_against_the_operator_crds(crds_dir: Path):
     for kind, spec in (
-        ("PodMonitor", spark_pod_monitor_spec()),
+        ("PodMonitor", spark_pod_monitor_spec(DRIVERS)),
         ("PrometheusRule", {"groups": spark_alert_groups(NAMESPACE, SETTINGS)}),
     ):
         validate_custom(
