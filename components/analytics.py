@@ -222,11 +222,6 @@ class SparkJobs(pulumi.ComponentResource):
                     (args.elasticsearch.port,),
                 )
             )
-        to_driver = Flow(
-            "executors register with the driver and fetch its blocks",
-            (Peer(pods=drivers),),
-            (DRIVER_PORT, BLOCK_MANAGER_PORT),
-        )
         to_executors = Flow(
             "the driver and executors fetch blocks and shuffle data from executors",
             (Peer(pods=drivers), Peer(pods=executors)),
@@ -255,7 +250,7 @@ class SparkJobs(pulumi.ComponentResource):
                 ElementFlows(
                     pods=executors,
                     ingress=(to_executors,),
-                    egress=(*readers, to_driver, _to(to_executors, executors)),
+                    egress=(*readers, _to(from_executors, drivers), _to(to_executors, executors)),
                 ),
             ),
         ):
