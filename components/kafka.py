@@ -44,6 +44,7 @@ from components.strimzi import (
     ClientPeer,
     MetricsSource,
     NodePool,
+    PatternType,
     Role,
     StrimziNames,
     Topic,
@@ -98,6 +99,8 @@ class KafkaClientArgs:
     """Further consumer groups (Kafka Connect: one per sink connector)."""
     owned_topic_prefix: str | None = None
     """Topics the client creates and runs itself (Kafka Connect's internal topics)."""
+    group_is_prefix: bool = False
+    """``group`` is a prefix: the client generates its group ids (Spark's Kafka source)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class KafkaClusterArgs:
     reported_groups: tuple[str, ...] = ()
     """Consumer groups of other elements (the loader's sinks) whose lag Kafka Exporter reports;
     their own elements alert on it."""
+    reported_group_prefixes: tuple[str, ...] = ()
+    """Prefixes of groups other elements generate (Spark's ``spark-kafka-source-``), reported
+    too."""
 
 
 class KafkaCluster(pulumi.ComponentResource):
@@ -238,6 +244,7 @@ class KafkaCluster(pulumi.ComponentResource):
             spec.produces,
             spec.consumes,
             spec.group,
+            group_pattern=PatternType.PREFIX if spec.group_is_prefix else PatternType.LITERAL,
             extra_groups=spec.extra_groups,
             owned_topic_prefix=spec.owned_topic_prefix,
         )
@@ -262,7 +269,9 @@ class KafkaCluster(pulumi.ComponentResource):
         reported = replace(
             settings, consumer_groups=(*settings.consumer_groups, *args.reported_groups)
         )
-        exporter = kafka_exporter_spec(reported, tuple(args.topics))
+        exporter = kafka_exporter_spec(
+            reported, tuple(args.topics), group_prefixes=args.reported_group_prefixes
+        )
         return StrimziCluster(
             name=name,
             namespace=args.namespace.name,

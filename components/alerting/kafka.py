@@ -111,8 +111,11 @@ def kafka_metrics_config_ref(config_map: str) -> dict[str, Any]:
     }
 
 
-def kafka_exporter_spec(settings: KafkaAlertSettings, topics: Sequence[str] = ()) -> dict[str, str]:
-    """The regexes of the Kafka CR's ``spec.kafkaExporter``: lag of the pipeline's groups only.
+def kafka_exporter_spec(
+    settings: KafkaAlertSettings, topics: Sequence[str] = (), group_prefixes: Sequence[str] = ()
+) -> dict[str, str]:
+    """The regexes of the Kafka CR's ``spec.kafkaExporter``: lag of the pipeline's groups only,
+    named exactly or, for clients that generate their group ids, by ``group_prefixes``.
 
     Kafka Exporter matches these Go regexes anywhere in a name, hence the anchors. Without
     consumer groups every group is collected. Without ``topics`` every topic is: a group's lag
@@ -122,7 +125,10 @@ def kafka_exporter_spec(settings: KafkaAlertSettings, topics: Sequence[str] = ()
     def exactly(names: Sequence[str]) -> str:
         return f"^({any_of(names)})$" if names else ".*"
 
-    return {"groupRegex": exactly(settings.consumer_groups), "topicRegex": exactly(topics)}
+    groups = [any_of([name]) for name in settings.consumer_groups]
+    groups += [f"{any_of([prefix])}.*" for prefix in group_prefixes]
+    group_regex = f"^({'|'.join(groups)})$" if groups else ".*"
+    return {"groupRegex": group_regex, "topicRegex": exactly(topics)}
 
 
 def kafka_metrics_config() -> dict[str, Any]:
