@@ -198,7 +198,7 @@ def test_kafka_exporter_topics_can_be_narrowed_and_groups_default_to_all():
 
 def test_kafka_exporter_reports_generated_groups_by_their_prefix():
     spec = kafka_exporter_spec(SETTINGS, group_prefixes=["spark-kafka-source-"])
-    assert spec["groupRegex"] == r"^(clicks-indexer|clicks\.archiver|spark\-kafka\-source\-.*)$"
+    assert spec["groupRegex"] == r"^(clicks-indexer|clicks\.archiver|spark-kafka-source-.*)$"
     matches = [
         group
         for group in (
