@@ -143,9 +143,6 @@ class KafkaClusterArgs:
     reported_groups: tuple[str, ...] = ()
     """Consumer groups of other elements (the loader's sinks) whose lag Kafka Exporter reports;
     their own elements alert on it."""
-    reported_group_prefixes: tuple[str, ...] = ()
-    """Prefixes of groups other elements generate (Spark's ``spark-kafka-source-``), reported
-    too."""
 
 
 class KafkaCluster(pulumi.ComponentResource):
@@ -269,9 +266,10 @@ class KafkaCluster(pulumi.ComponentResource):
         reported = replace(
             settings, consumer_groups=(*settings.consumer_groups, *args.reported_groups)
         )
-        exporter = kafka_exporter_spec(
-            reported, tuple(args.topics), group_prefixes=args.reported_group_prefixes
-        )
+        # Groups that clients generate under a prefix (Spark's) are reported by their prefix;
+        # their own element alerts on them, one job at a time.
+        prefixes = tuple(c.group for c in args.clients.values() if c.group and c.group_is_prefix)
+        exporter = kafka_exporter_spec(reported, tuple(args.topics), group_prefixes=prefixes)
         return StrimziCluster(
             name=name,
             namespace=args.namespace.name,
@@ -319,7 +317,9 @@ class KafkaCluster(pulumi.ComponentResource):
         args = self._args
         return KafkaAlertSettings(
             brokers=args.brokers.replicas,
-            consumer_groups=tuple(c.group for c in args.clients.values() if c.group),
+            consumer_groups=tuple(
+                c.group for c in args.clients.values() if c.group and not c.group_is_prefix
+            ),
             max_consumer_lag=args.max_consumer_lag,
         )
 

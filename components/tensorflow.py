@@ -418,8 +418,16 @@ class TensorflowWorkers(pulumi.ComponentResource):
             "template": template,
         }
         metadata = self._metadata(self.workers)
+        # The workers mount their users' Secrets: they start once the clusters they read exist.
+        after_endpoints = pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[
+                *(args.kafka.ready if args.kafka is not None else ()),
+                *(args.elasticsearch.ready if args.elasticsearch is not None else ()),
+            ],
+        )
         if settings.kind == "Deployment":
-            k8s.apps.v1.Deployment(self.workers, metadata=metadata, spec=spec, opts=self._child)
+            k8s.apps.v1.Deployment(self.workers, metadata=metadata, spec=spec, opts=after_endpoints)
             return
         service = self._create_headless_service()
         spec |= {
@@ -438,7 +446,7 @@ class TensorflowWorkers(pulumi.ComponentResource):
                 "whenScaled": "Delete",
             },
         }
-        k8s.apps.v1.StatefulSet(self.workers, metadata=metadata, spec=spec, opts=self._child)
+        k8s.apps.v1.StatefulSet(self.workers, metadata=metadata, spec=spec, opts=after_endpoints)
 
     def _create_headless_service(self) -> k8s.core.v1.Service:
         """The StatefulSet's governing Service: a stable DNS name per worker."""

@@ -12,6 +12,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.alerting.connect import sink_group
+from components.alerting.spark import GROUP_PREFIX as SPARK_GROUP_PREFIX
+from components.analytics import SparkJobs, SparkJobsArgs
 from components.connect import PluginDelivery
 from components.elasticsearch import (
     ElasticsearchClientArgs,
@@ -20,7 +22,7 @@ from components.elasticsearch import (
     ElasticsearchNodesArgs,
     KibanaArgs,
 )
-from components.endpoints import ElasticsearchEndpoint
+from components.endpoints import ElasticsearchEndpoint, KafkaEndpoint
 from components.k8s import common_labels
 from components.kafka import (
     KafkaClientArgs,
@@ -35,6 +37,8 @@ from components.monitoring import Monitoring
 from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
 from components.pods import Resources
+from components.spark import STAGE as ANALYTICS
+from components.spark import PodSize, Restart, SparkJob
 from components.storage import (
     EncryptionKeyArgs,
     PlacementArgs,
@@ -43,14 +47,31 @@ from components.storage import (
     SnapshotClassArgs,
     StorageClassArgs,
 )
+from components.strimzi import CLUSTER_LABEL as KAFKA_CLUSTER_LABEL
+from components.tensorflow import (
+    HttpProbe,
+    MetricsEndpoint,
+    TensorflowSettings,
+    TensorflowWorkers,
+    TensorflowWorkersArgs,
+)
 from pipeline.config import StackConfig
+from pipeline.config.analytics import (
+    SPARK_KAFKA_USER,
+    TENSORFLOW_KAFKA_USER,
+    AnalyticsConfig,
+    SparkConfig,
+    SparkJobConfig,
+)
 from pipeline.config.compute import ResourcesConfig
 from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNodesConfig
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
 from pipeline.config.loader import LoaderConfig
+from pipeline.config.tensorflow import ProbeConfig, TensorflowConfig
 
 STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 ECK_REPOSITORY = "https://helm.elastic.co"
+SPARK_OPERATOR_REPOSITORY = "https://kubeflow.github.io/spark-operator"
 
 
 def compose_stack(config: StackConfig) -> None:
@@ -99,6 +120,7 @@ def compose_stack(config: StackConfig) -> None:
                     name,
                     kafka,
                     config.pipelines[name].loader,
+                    config.pipelines[name].analytics,
                     pipelines[name],
                     storage,
                     strimzi,
@@ -124,6 +146,7 @@ def compose_stack(config: StackConfig) -> None:
                     config,
                     es,
                     _loader_indices(config.pipelines[name].loader),
+                    _analytics_indices(config.pipelines[name].analytics),
                     pipelines[name],
                     storage,
                     eck,
@@ -146,6 +169,54 @@ def compose_stack(config: StackConfig) -> None:
         if (loader := pipeline.loader)
     }
 
+    analysed = {name: p.analytics for name, p in config.pipelines.items() if p.analytics}
+    spark_jobs: dict[str, SparkJobs] = {}
+    if any(analytics.spark for analytics in analysed.values()):
+        spark_operator = Operator(
+            "spark-operator",
+            _spark_operator_args(
+                config,
+                [pipelines[name].namespace.name for name, a in analysed.items() if a.spark],
+                labels,
+            ),
+            with_provider,
+        )
+        spark_jobs = {
+            name: SparkJobs(
+                name,
+                _spark_jobs_args(
+                    config,
+                    spark,
+                    pipelines[name],
+                    storage,
+                    spark_operator,
+                    _kafka_endpoint(streams.get(name), SPARK_KAFKA_USER),
+                    _elasticsearch_endpoint(indexes.get(name)),
+                    monitoring,
+                ),
+                pulumi.ResourceOptions(parent=pipelines[name]),
+            )
+            for name, analytics in analysed.items()
+            if (spark := analytics.spark)
+        }
+    tensorflow_workers = {
+        name: TensorflowWorkers(
+            name,
+            _tensorflow_args(
+                config,
+                tensorflow,
+                pipelines[name],
+                storage,
+                _kafka_endpoint(streams.get(name), TENSORFLOW_KAFKA_USER),
+                _elasticsearch_endpoint(indexes.get(name)),
+                monitoring,
+            ),
+            pulumi.ResourceOptions(parent=pipelines[name]),
+        )
+        for name, analytics in analysed.items()
+        if (tensorflow := analytics.tensorflow)
+    }
+
     pulumi.export("environment", config.environment)
     # The zones the stack spreads over: the capacity plan shares volumes out among them.
     pulumi.export("zones", list(kubernetes.zones))
@@ -165,6 +236,15 @@ def compose_stack(config: StackConfig) -> None:
                     else {}
                 ),
                 **({"loader": _loader_outputs(loaders[name])} if name in loaders else {}),
+                **(
+                    {
+                        "analytics": _analytics_outputs(
+                            spark_jobs.get(name), tensorflow_workers.get(name)
+                        )
+                    }
+                    if name in analysed
+                    else {}
+                ),
             }
             for name, p in pipelines.items()
         },
@@ -186,6 +266,226 @@ def _loader_outputs(loader: Loader) -> dict[str, pulumi.Input[object]]:
         "consumerGroups": list(loader.consumer_groups),
         "deadLetterTopics": list(loader.dead_letter_topics),
     }
+
+
+def _analytics_outputs(
+    spark: SparkJobs | None, tensorflow: TensorflowWorkers | None
+) -> dict[str, pulumi.Input[object]]:
+    outputs: dict[str, pulumi.Input[object]] = {}
+    if spark is not None:
+        outputs["spark"] = {
+            "applications": list(spark.applications),
+            "serviceAccount": spark.service_account,
+            "checkpointClaim": spark.checkpoint_claim,
+        }
+    if tensorflow is not None:
+        outputs["tensorflow"] = {
+            "workers": tensorflow.workers,
+            "modelClaim": tensorflow.model_claim,
+        }
+    return outputs
+
+
+def _kafka_endpoint(kafka: KafkaCluster | None, user: str) -> KafkaEndpoint | None:
+    """The pipeline's Kafka as an analytics part reaches it, as the user the Kafka cluster
+    created for it (``_analytics_kafka_users``); None without Kafka."""
+    if kafka is None or user not in kafka.users:
+        return None
+    return KafkaEndpoint(
+        bootstrap=kafka.bootstrap,
+        ca_secret=kafka.ca_secret,
+        user_secret=kafka.users[user],
+        authentication=kafka.authentication.value,
+        pods={KAFKA_CLUSTER_LABEL: kafka.cluster_name},
+        ready=(kafka,),
+    )
+
+
+def _elasticsearch_endpoint(cluster: ElasticsearchCluster | None) -> ElasticsearchEndpoint | None:
+    """The pipeline's Elasticsearch as the analytics stage's read-only user reaches it."""
+    if cluster is None:
+        return None
+    return ElasticsearchEndpoint(
+        url=cluster.url,
+        ca_secret=cluster.ca_secret,
+        credentials_secret=cluster.user_secret(ANALYTICS),
+        pods=cluster.pods,
+        ready=(cluster,),
+    )
+
+
+def _analytics_kafka_users(analytics: AnalyticsConfig | None) -> dict[str, KafkaClientArgs]:
+    """The Kafka users of the analytics parts that read topics: exactly their topics, and
+    their group — Spark's Kafka source generates group ids, so its group is a prefix."""
+    if analytics is None:
+        return {}
+    users = {}
+    if analytics.spark is not None:
+        topics = sorted({t for job in analytics.spark.jobs.values() for t in job.reads.topics})
+        if topics:
+            users[SPARK_KAFKA_USER] = KafkaClientArgs(
+                consumes=tuple(topics), group=SPARK_GROUP_PREFIX, group_is_prefix=True
+            )
+    tensorflow = analytics.tensorflow
+    if tensorflow is not None and tensorflow.reads.topics:
+        users[TENSORFLOW_KAFKA_USER] = KafkaClientArgs(
+            consumes=tensorflow.reads.topics, group=tensorflow.reads.consumer_group
+        )
+    return users
+
+
+def _analytics_indices(analytics: AnalyticsConfig | None) -> tuple[str, ...]:
+    """The indices (or patterns) the analytics stage reads: its Elasticsearch user's."""
+    if analytics is None:
+        return ()
+    reads = [reads for _, reads in analytics.reads()]
+    return tuple(sorted({index for r in reads for index in r.indices}))
+
+
+def _spark_operator_args(
+    config: StackConfig, job_namespaces: list[pulumi.Output[str]], labels: dict[str, str]
+) -> OperatorArgs:
+    spark_operator = config.operators.spark_operator
+    chart = HelmChart(
+        chart="spark-operator",
+        repository=SPARK_OPERATOR_REPOSITORY,
+        version=spark_operator.chart_version,
+        values={
+            "spark": {
+                # The pipeline namespaces (Outputs: the operator watches only namespaces that
+                # exist, so they come first).
+                "jobNamespaces": job_namespaces,
+                # Each pipeline's SparkJobs brings its own driver account with a narrower Role.
+                "serviceAccount": {"create": False},
+                "rbac": {"create": False},
+            },
+            # The mutating webhook applies the scheduler and the restricted security contexts to
+            # driver and executor pods.
+            "webhook": {"enable": True},
+        },
+    )
+    return OperatorArgs(
+        namespace=spark_operator.namespace,
+        crd="sparkapplications.sparkoperator.k8s.io",
+        labels=labels,
+        install=chart if spark_operator.install else None,
+        rendering=config.kubernetes.render_directory is not None,
+    )
+
+
+def _spark_jobs_args(
+    config: StackConfig,
+    spark: SparkConfig,
+    pipeline: Pipeline,
+    storage: PortworxStorage,
+    operator: Operator,
+    kafka: KafkaEndpoint | None,
+    elasticsearch: ElasticsearchEndpoint | None,
+    monitoring: Monitoring | None,
+) -> SparkJobsArgs:
+    return SparkJobsArgs(
+        namespace=pipeline.namespace,
+        operator=operator,
+        kafka=kafka,
+        elasticsearch=elasticsearch,
+        checkpoint_class=storage.class_for(spark.checkpoint.role),
+        checkpoint_size=spark.checkpoint.size,
+        scratch_class=storage.class_for(spark.scratch.role),
+        scratch_size=spark.scratch.size,
+        jobs={name: _spark_job(name, job) for name, job in spark.jobs.items()},
+        kubernetes_api=pipeline.kubernetes_api,
+        use_stork=config.storage.stork,
+        monitoring=monitoring,
+        topology_key=config.storage.placement.topology_key,
+        max_consumer_lag=spark.max_consumer_lag,
+        max_executor_losses=spark.max_executor_losses,
+    )
+
+
+def _spark_job(name: str, job: SparkJobConfig) -> SparkJob:
+    allocation = job.dynamic_allocation
+    return SparkJob(
+        name=name,
+        main_application_file=job.main_application_file,
+        spark_version=job.spark_version,
+        kafka_package=job.kafka_package,
+        image=job.image,
+        driver=PodSize(job.driver.cores, job.driver.memory, job.driver.memory_overhead),
+        executor=PodSize(job.executor.cores, job.executor.memory, job.executor.memory_overhead),
+        executor_instances=job.executor.instances,
+        restart=Restart(
+            job.restart_policy,
+            retries=job.restart.retries,
+            retry_interval=job.restart.retry_interval,
+            submission_retries=job.restart.submission_retries,
+            submission_retry_interval=job.restart.submission_retry_interval,
+        ),
+        schedule=job.schedule,
+        main_class=job.main_class,
+        arguments=job.arguments,
+        topics=job.reads.topics,
+        indices=job.reads.indices,
+        trigger_interval=job.trigger_interval,
+        dynamic_allocation=(allocation.min, allocation.max) if allocation.enabled else None,
+    )
+
+
+def _tensorflow_args(
+    config: StackConfig,
+    tensorflow: TensorflowConfig,
+    pipeline: Pipeline,
+    storage: PortworxStorage,
+    kafka: KafkaEndpoint | None,
+    elasticsearch: ElasticsearchEndpoint | None,
+    monitoring: Monitoring | None,
+) -> TensorflowWorkersArgs:
+    return TensorflowWorkersArgs(
+        namespace=pipeline.namespace,
+        model_class=storage.class_for(tensorflow.model.storage_role),
+        scratch_class=storage.class_for(tensorflow.scratch.storage_role),
+        kafka=kafka,
+        elasticsearch=elasticsearch,
+        topology_key=config.storage.placement.topology_key,
+        strict_zone_spread=len(config.kubernetes.zones) > 1,
+        use_stork=config.storage.stork,
+        monitoring=monitoring,
+        settings=TensorflowSettings(
+            image=tensorflow.image,
+            kind=tensorflow.kind,
+            replicas=tensorflow.replicas,
+            resources=_resources(tensorflow.resources),
+            run_as_user=tensorflow.run_as_user,
+            model_name=tensorflow.model_name,
+            model_size=tensorflow.model.size,
+            model_read_only=tensorflow.model.read_only,
+            model_mount_path=tensorflow.model.mount_path,
+            scratch_size=tensorflow.scratch.size,
+            scratch_mount_path=tensorflow.scratch.mount_path,
+            readiness=_probe(tensorflow, tensorflow.readiness),
+            liveness=_probe(tensorflow, tensorflow.liveness),
+            command=tensorflow.command,
+            args=tensorflow.args,
+            gpus=tensorflow.gpus,
+            topics=tensorflow.reads.topics,
+            consumer_group=tensorflow.reads.consumer_group,
+            indices=tensorflow.reads.indices,
+            metrics=(
+                MetricsEndpoint(tensorflow.metrics.port, tensorflow.metrics.path)
+                if tensorflow.metrics
+                else None
+            ),
+        ),
+    )
+
+
+def _probe(tensorflow: TensorflowConfig, probe: ProbeConfig) -> HttpProbe:
+    return HttpProbe(
+        path=tensorflow.probe_path(probe),
+        port=probe.port,
+        initial_delay_seconds=probe.initial_delay_seconds,
+        period_seconds=probe.period_seconds,
+        failure_threshold=probe.failure_threshold,
+    )
 
 
 def _loader_indices(loader: LoaderConfig | None) -> tuple[str, ...]:
@@ -333,6 +633,7 @@ def _elasticsearch_args(
     config: StackConfig,
     es: ElasticsearchConfig,
     loader_indices: tuple[str, ...],
+    analytics_indices: tuple[str, ...],
     pipeline: Pipeline,
     storage: PortworxStorage,
     eck: Operator,
@@ -367,6 +668,11 @@ def _elasticsearch_args(
             **(
                 {LOADER: ElasticsearchClientArgs("write", loader_indices)} if loader_indices else {}
             ),
+            **(
+                {ANALYTICS: ElasticsearchClientArgs("read", analytics_indices)}
+                if analytics_indices
+                else {}
+            ),
         },
         monitoring=monitoring,
     )
@@ -383,6 +689,7 @@ def _kafka_args(
     name: str,
     kafka: KafkaConfig,
     loader: LoaderConfig | None,
+    analytics: AnalyticsConfig | None,
     pipeline: Pipeline,
     storage: PortworxStorage,
     strimzi: Operator,
@@ -408,12 +715,15 @@ def _kafka_args(
             for topic, spec in kafka.topics.items()
         },
         clients={
-            client: KafkaClientArgs(
-                produces=spec.produces,
-                consumes=spec.consumes,
-                group=(spec.group or f"{name}-{client}") if spec.consumes else None,
-            )
-            for client, spec in kafka.clients.items()
+            **{
+                client: KafkaClientArgs(
+                    produces=spec.produces,
+                    consumes=spec.consumes,
+                    group=(spec.group or f"{name}-{client}") if spec.consumes else None,
+                )
+                for client, spec in kafka.clients.items()
+            },
+            **_analytics_kafka_users(analytics),
         },
         topology_key=config.storage.placement.topology_key,
         # Only a cluster known to have several zones can insist on one node per zone.

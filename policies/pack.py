@@ -36,7 +36,12 @@ PACK_NAME = "data-pipeline-storage"
 # Spark applications are left out on purpose, as Deployments are: their ephemeral volumes come
 # and go with driver and executor pods, whose count dynamic allocation changes at run time, and
 # the claims they mount by name are PersistentVolumeClaims, counted as such.
-VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS, **eck.VOLUME_READERS}
+VOLUME_READERS = {
+    **claims.VOLUME_READERS,
+    **strimzi.VOLUME_READERS,
+    **eck.VOLUME_READERS,
+    **spark_operator.VOLUME_READERS,
+}
 
 POLICIES: tuple[Policy, ...] = (
     ResourcePolicy(

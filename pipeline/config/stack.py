@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
+from components.spark import STAGE as ANALYTICS
+from pipeline.config.analytics import ANALYTICS_KAFKA_USERS
 from pipeline.config.base import (
     ConfigModel,
     Problem,
@@ -66,6 +68,8 @@ class StackConfig(ConfigModel):
                 yield from elasticsearch_problems(name, pipeline.elasticsearch, pipeline.storage)
             if pipeline.loader is not None:
                 yield from _loader_problems(name, pipeline)
+            if pipeline.analytics is not None:
+                yield from _analytics_problems(name, pipeline, self.storage)
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -134,6 +138,54 @@ def _loader_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
                 f"a name outside the loader's own {INTERNAL_TOPIC_PREFIX}*, "
                 f"{DEAD_LETTER_TOPIC_PREFIX}*",
             )
+
+
+def _analytics_problems(
+    name: str, pipeline: PipelineConfig, storage: StorageConfig
+) -> Iterator[Problem]:
+    analytics = pipeline.analytics
+    assert analytics is not None
+    where = ("pipelines", name, "analytics")
+    kafka, elasticsearch = pipeline.kafka, pipeline.elasticsearch
+    for path, reads in analytics.reads():
+        if reads.topics and kafka is None:
+            yield Problem((*where, *path, "topics"), rule=f"needs pipelines.{name}.kafka")
+        elif kafka is not None:
+            yield from _undeclared(
+                (
+                    ((*where, *path, "topics", index), topic)
+                    for index, topic in enumerate(reads.topics)
+                ),
+                kafka.topics,
+                f"a topic of pipelines.{name}.kafka.topics",
+            )
+        if reads.indices and elasticsearch is None:
+            yield Problem((*where, *path, "indices"), rule=f"needs pipelines.{name}.elasticsearch")
+    for path, role, shared in analytics.volumes():
+        if role not in pipeline.storage:
+            names = ", ".join(sorted(pipeline.storage))
+            yield Problem((*where, *path), role, f"a role pipelines.{name}.storage claims: {names}")
+        elif role in storage.classes and storage.classes[role].sharedv4 != shared:
+            yield Problem(
+                (*where, *path),
+                role,
+                "a role whose class has sharedv4: true (the volume is ReadWriteMany)"
+                if shared
+                else "a role whose class is not sharedv4 (the volume is ReadWriteOnce)",
+            )
+    # The stage's own users, which the program adds beside the configured ones.
+    taken = (
+        ("kafka", kafka.clients if kafka else {}, ANALYTICS_KAFKA_USERS),
+        ("elasticsearch", elasticsearch.clients if elasticsearch else {}, (ANALYTICS,)),
+    )
+    for section, clients, reserved in taken:
+        for client in reserved:
+            if client in clients:
+                yield Problem(
+                    ("pipelines", name, section, "clients", client),
+                    client,
+                    f"a name other than {', '.join(reserved)}: the analytics stage's own",
+                )
 
 
 def _undeclared(

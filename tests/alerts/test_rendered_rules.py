@@ -25,8 +25,9 @@ def rendered_rules(stack_outputs) -> list[dict]:
 def test_every_rendered_rule_passes_promtool_check(stack_outputs):
     rules = rendered_rules(stack_outputs)
     # Portworx once per stack; per pipeline Kafka, Elasticsearch and the loader: dev and staging
-    # have one pipeline, prod two.
-    assert len(rules) == 3 * 1 + 3 * (1 + 1 + 2)
+    # have one pipeline, prod two; Spark in dev's, staging's and prod's clickstream; TensorFlow in
+    # prod's telemetry.
+    assert len(rules) == 3 * 1 + 3 * (1 + 1 + 2) + 3 + 1
     for manifest in rules:
         promtool_check_prometheus_rule(manifest)
 

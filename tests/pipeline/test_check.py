@@ -43,10 +43,48 @@ def test_dev_summary_lists_components_and_policy_results():
     assert lines[0].startswith("Stack dev: ")
     assert "  storage" in lines
     assert "  clickstream" in lines
-    assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "2"] for line in lines)
+    assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "4"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
     assert "Policies: 20 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
+
+
+def test_prod_json_shows_the_analytics_of_both_pipelines(capsys):
+    assert check.main(["--stack", "prod", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["violations"] == []
+    kinds: dict[str, list[str]] = {}
+    for r in document["resources"]:
+        if "-spark" in r["name"] or "-tensorflow" in r["name"]:
+            kinds.setdefault(r["component"], []).append(r["type"].rsplit(":", 1)[-1])
+    assert sorted(kinds["clickstream"]) == [
+        "KafkaUser",
+        "NetworkPolicy",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PodMonitor",
+        "PrometheusRule",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "SparkApplication",
+    ]
+    assert sorted(kinds["telemetry"]) == [
+        "KafkaUser",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PodDisruptionBudget",
+        "PodMonitor",
+        "PrometheusRule",
+        "Service",
+        "StatefulSet",
+    ]
+    # spark-operator is installed once, for the one pipeline that runs Spark jobs.
+    assert [r["name"] for r in document["resources"] if r["type"].endswith(":Chart")] == [
+        "eck",
+        "spark-operator",
+        "strimzi",
+    ]
 
 
 def test_prod_json_lists_storage_with_zero_violations(capsys):
