@@ -13,6 +13,7 @@ from policies.pack import VOLUME_READERS
 from policies.record import Resource
 from tests.pipeline.test_check import committed_stack_config, run_cli, write_stack
 from tests.policies.helpers import messages, pulumi_messages, storage_class
+from tests.policies.test_claims import spark_application
 
 GI = 2**30
 POLICY = "storage-claims-within-quota"
@@ -83,6 +84,16 @@ def test_a_pool_counts_replicas_times_its_volumes():
         ("a", 4, 60 * GI),
         ("b", 2, 30 * GI),
     ]
+
+
+def test_spark_plans_a_scratch_claim_per_executor_it_may_run():
+    job = spark_application(CLASS)
+    capacity = plan([storage_class(CLASS), job], VOLUME_READERS, ["a"])
+    assert [(row.volumes, row.requested) for row in capacity.classes] == [(2, 40 * GI)]
+    # With dynamic allocation, as many as it may start.
+    job.props["spec"]["dynamicAllocation"] = {"enabled": True, "maxExecutors": 5}
+    capacity = plan([storage_class(CLASS), job], VOLUME_READERS, ["a"])
+    assert [(row.volumes, row.requested) for row in capacity.classes] == [(5, 100 * GI)]
 
 
 @pytest.mark.parametrize("run", [messages, pulumi_messages])
