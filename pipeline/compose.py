@@ -67,6 +67,7 @@ from pipeline.config.compute import ResourcesConfig
 from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNodesConfig
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
 from pipeline.config.loader import LoaderConfig
+from pipeline.config.operators import OperatorConfig
 from pipeline.config.tensorflow import ProbeConfig, TensorflowConfig
 
 STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
@@ -364,12 +365,8 @@ def _spark_operator_args(
             "webhook": {"enable": True},
         },
     )
-    return OperatorArgs(
-        namespace=spark_operator.namespace,
-        crd="sparkapplications.sparkoperator.k8s.io",
-        labels=labels,
-        install=chart if spark_operator.install else None,
-        rendering=config.kubernetes.render_directory is not None,
+    return _operator_args(
+        config, spark_operator, "sparkapplications.sparkoperator.k8s.io", chart, labels
     )
 
 
@@ -596,13 +593,7 @@ def _strimzi_args(
             "generatePodDisruptionBudget": True,
         },
     )
-    return OperatorArgs(
-        namespace=strimzi.namespace,
-        crd="kafkas.kafka.strimzi.io",
-        labels=labels,
-        install=chart if strimzi.install else None,
-        rendering=config.kubernetes.render_directory is not None,
-    )
+    return _operator_args(config, strimzi, "kafkas.kafka.strimzi.io", chart, labels)
 
 
 def _eck_args(
@@ -620,11 +611,24 @@ def _eck_args(
             "config": {"exposedNodeLabels": [re.escape(config.storage.placement.topology_key)]},
         },
     )
+    return _operator_args(
+        config, eck, "elasticsearches.elasticsearch.k8s.elastic.co", chart, labels
+    )
+
+
+def _operator_args(
+    config: StackConfig,
+    operator: OperatorConfig,
+    crd: str,
+    chart: HelmChart,
+    labels: dict[str, str],
+) -> OperatorArgs:
+    """An operator the stack installs from ``chart``, or finds through its ``crd``."""
     return OperatorArgs(
-        namespace=eck.namespace,
-        crd="elasticsearches.elasticsearch.k8s.elastic.co",
+        namespace=operator.namespace,
+        crd=crd,
         labels=labels,
-        install=chart if eck.install else None,
+        install=chart if operator.install else None,
         rendering=config.kubernetes.render_directory is not None,
     )
 
