@@ -20,7 +20,7 @@ operators (Strimzi, ECK) must already run there. The migrated applications never
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -76,6 +76,8 @@ class MigrationArgs:
     render_directory: str | None = None
     """Write the destination's manifests here instead of applying them (the source's renders
     to its own directory)."""
+    ready: Sequence[pulumi.Resource] = ()
+    """What the Stork objects wait for: Stork registers its CRDs itself when it starts."""
 
 
 class Migration(pulumi.ComponentResource):
@@ -149,7 +151,7 @@ class Migration(pulumi.ComponentResource):
                     },
                 },
             },
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=list(self._args.ready)),
         )
 
     def _create_schedule(
@@ -180,6 +182,6 @@ class Migration(pulumi.ComponentResource):
                 },
             },
             # A migration needs the pair, and the destination's classes for its claims to bind.
-            pulumi.ResourceOptions(parent=self, depends_on=after),
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.ready, *after]),
         )
         return name
