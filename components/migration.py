@@ -28,7 +28,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import CustomObject
-from components.kubeconfig import stork_cluster_config
 from components.storage import PortworxStorage, PortworxStorageArgs
 
 STORK_API = "stork.libopenstorage.org/v1alpha1"
@@ -62,6 +61,9 @@ class MigrationArgs:
     """The destination's kubeconfig (YAML), as a Pulumi secret."""
     context: str
     """The context of ``kubeconfig`` to use."""
+    cluster_config: pulumi.Input[Mapping[str, Any]]
+    """The ClusterPair's ``spec.config``: that context of the kubeconfig as Stork reads it
+    (``components.kubeconfig.stork_cluster_config``), as a Pulumi secret."""
     storage: PortworxStorageArgs
     """The Args the source's catalog was made from: the destination gets the same classes."""
     namespaces: Mapping[str, pulumi.Input[str]]
@@ -112,9 +114,7 @@ class Migration(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, providers=[destination]),
         )
         classes = [c.resource for c in self.destination_storage.classes.values()]
-        cluster_config = pulumi.Output.secret(args.kubeconfig).apply(
-            lambda text: stork_cluster_config(text, args.context)
-        )
+        cluster_config = pulumi.Output.secret(args.cluster_config)
         self.schedules = {}
         for pipeline, namespace in args.namespaces.items():
             pair = self._create_cluster_pair(pipeline, namespace, cluster_config)

@@ -8,12 +8,13 @@ shown in an error message.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 
-from components.kubeconfig import STORK_CREDENTIALS, named, parse
+from components.kubeconfig import STORK_CREDENTIALS, named, parse, stork_cluster_config
 from pipeline.config.base import ConfigModel, Problem, matching, raise_problems
+from policies.record import SECRET_PLACEHOLDER
 
 # Stork's DNS-1123 subdomain names (SchedulePolicy, ClusterPair).
 ObjectName = Annotated[
@@ -54,19 +55,26 @@ class DestinationConfig(ConfigModel):
     """The destination cluster, as this program and Stork reach it."""
 
     kubeconfig: SecretStr
-    """The destination's kubeconfig (YAML), as a Pulumi secret; its user must authenticate with a
-    token or a client certificate, which Stork can use from inside its pod."""
-    context: str | None = None
-    """The kubeconfig context to use; its current-context when unset."""
+    """The destination's kubeconfig (YAML), as a Pulumi secret; the user of ``context`` must
+    authenticate with a token or a client certificate, which Stork can use from inside its pod."""
+    context: str
+    """The kubeconfig context to use: named, never whatever the file's current-context is."""
 
     @model_validator(mode="after")
     def _usable_kubeconfig(self) -> DestinationConfig:
-        raise_problems(kubeconfig_problems(self.kubeconfig.get_secret_value(), self.context))
+        text = self.kubeconfig.get_secret_value()
+        # The offline check cannot decrypt a secure value and hands over its placeholder: only
+        # the real engine's run can read, and so check, the kubeconfig.
+        if text != SECRET_PLACEHOLDER:
+            raise_problems(kubeconfig_problems(text, self.context))
         return self
 
-    def context_name(self) -> str:
-        """The context in use (validation guarantees it exists)."""
-        return self.context or parse(self.kubeconfig.get_secret_value())["current-context"]
+    def cluster_pair_config(self) -> dict[str, Any] | str:
+        """The ClusterPair's ``spec.config`` (still hidden, as the placeholder, offline)."""
+        text = self.kubeconfig.get_secret_value()
+        if text == SECRET_PLACEHOLDER:
+            return text
+        return stork_cluster_config(text, self.context)
 
 
 class MigrationConfig(ConfigModel):
@@ -89,7 +97,7 @@ class MigrationConfig(ConfigModel):
     so a recovered source never overwrites them."""
 
 
-def kubeconfig_problems(text: str, context: str | None) -> Iterator[Problem]:
+def kubeconfig_problems(text: str, context: str) -> Iterator[Problem]:
     """What makes a kubeconfig unusable for the destination provider and for Stork.
 
     Messages name keys and entries, never values: the kubeconfig holds credentials.
@@ -100,26 +108,22 @@ def kubeconfig_problems(text: str, context: str | None) -> Iterator[Problem]:
         yield Problem(where, rule="not a kubeconfig: YAML with clusters, users and contexts")
         return
     contexts = named(parsed, "contexts")
-    chosen = context or parsed.get("current-context")
-    if not chosen:
-        yield Problem(("context",), rule="required: the kubeconfig has no current-context")
-        return
-    if chosen not in contexts:
+    if context not in contexts:
         yield Problem(
-            ("context",) if context else (*where, "current-context"),
-            chosen,
+            ("context",),
+            context,
             f"a context of the kubeconfig: {', '.join(sorted(contexts)) or 'none defined'}",
         )
         return
-    entry = contexts[chosen]
+    entry = contexts[context]
     users = named(parsed, "users")
     for part, entries in (("cluster", named(parsed, "clusters")), ("user", users)):
         if entry.get(part) not in entries:
-            yield Problem(where, rule=f"context {chosen} names a {part} the kubeconfig lacks")
+            yield Problem(where, rule=f"context {context} names a {part} the kubeconfig lacks")
             return
     if not any(users[entry["user"]].get(key) for key in STORK_CREDENTIALS):
         yield Problem(
             where,
-            rule=f"the user of context {chosen} needs a token or client-certificate-data: Stork "
+            rule=f"the user of context {context} needs a token or client-certificate-data: Stork "
             "cannot run exec plugins or auth providers inside its pod",
         )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.kubeconfig import stork_cluster_config
 from components.migration import Migration, MigrationArgs, PortworxPairArgs
 from components.storage import (
     EncryptionKeyArgs,
@@ -86,6 +87,7 @@ def run(reveal_secrets: bool = False) -> ProgramRun:
             MigrationArgs(
                 kubeconfig=pulumi.Output.secret(KUBECONFIG),
                 context="dr",
+                cluster_config=pulumi.Output.secret(stork_cluster_config(KUBECONFIG, "dr")),
                 storage=STORAGE,
                 namespaces={"clicks": "dp-clicks", "orders": "dp-orders"},
                 portworx=PortworxPairArgs(

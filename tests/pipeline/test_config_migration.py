@@ -24,7 +24,7 @@ contexts:
 - {name: broken, context: {cluster: elsewhere, user: admin}}
 """
 MIGRATION = {
-    "destination": {"kubeconfig": KUBECONFIG},
+    "destination": {"kubeconfig": KUBECONFIG, "context": "dr"},
     "portworx": {"ip": "10.1.0.7", "token": "px-secret-token"},
 }
 
@@ -68,7 +68,7 @@ def test_defaults_never_start_applications_nor_purge():
     assert config.auto_suspend is True
     assert config.schedule_policy == "default-interval-policy"
     assert (config.portworx.port, config.portworx.mode) == (9001, "DisasterRecovery")
-    assert config.destination.context_name() == "dr"
+    assert config.destination.cluster_pair_config() == stork_cluster_config(KUBECONFIG, "dr")
     assert "kube-secret-token" not in repr(config)
     assert "px-secret-token" not in repr(config)
 
@@ -102,9 +102,8 @@ def test_defaults_never_start_applications_nor_purge():
             "clusters, users and contexts",
         ),
         (
-            {"destination__kubeconfig": KUBECONFIG.replace("current-context: dr", "")},
-            "data-pipeline:migration.destination.context: required: the kubeconfig has no "
-            "current-context",
+            {"destination": {"kubeconfig": KUBECONFIG}},
+            "data-pipeline:migration.destination.context: required but not set",
         ),
         (
             {"destination__kubeconfig": 42},
@@ -157,6 +156,11 @@ def test_no_message_shows_a_credential():
     message = error_of(destination__context="dr-sso", portworx__port=0)
     assert "kube-secret-token" not in message
     assert "px-secret-token" not in message
+
+
+def test_the_offline_checks_placeholder_is_left_unread():
+    config = parse(destination__kubeconfig="[secret]")
+    assert config.destination.cluster_pair_config() == "[secret]"
 
 
 def test_stork_gets_only_the_chosen_context_and_what_a_pod_can_use():
