@@ -106,11 +106,12 @@ class Migration(pulumi.ComponentResource):
             render_yaml_to_directory=args.render_directory,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # The destination's Portworx and Prometheus are not this stack's: its monitors and alerts
-        # stay with the source.
+        # The destination's Prometheus is not this stack's: monitors and alerts stay with the
+        # source. Snapshot classes name a Portworx cloud credential, which is made per cluster:
+        # they come with the cut-over, when a stack manages the destination as its own.
         self.destination_storage = PortworxStorage(
             f"{name}-storage",
-            replace(args.storage, monitoring=None),
+            replace(args.storage, monitoring=None, snapshot_classes=()),
             pulumi.ResourceOptions(parent=self, providers=[destination]),
         )
         classes = [c.resource for c in self.destination_storage.classes.values()]

@@ -15,6 +15,7 @@ from components.storage import (
     PlacementArgs,
     PortworxStorage,
     PortworxStorageArgs,
+    SnapshotClassArgs,
     StorageClassArgs,
 )
 from pipeline.offline import ProgramRun, run_program
@@ -74,6 +75,7 @@ STORAGE = PortworxStorageArgs(
             namespace="portworx", rotation=1, passphrase="correct horse battery staple"
         )
     },
+    snapshot_classes=(SnapshotClassArgs("local", "Retain"),),
 )
 
 
@@ -177,8 +179,10 @@ def test_destination_classes_are_identical_to_the_source_classes(result):
         assert destination[role].retain_on_delete
 
 
-def test_the_destination_gets_no_monitoring_of_its_own(result):
-    assert in_migration(result, "ServiceMonitor") == in_migration(result, "PrometheusRule") == []
+def test_the_destination_gets_no_monitoring_nor_snapshot_classes(result):
+    assert in_source(result, "VolumeSnapshotClass")  # the source has them
+    for kind in ("ServiceMonitor", "PrometheusRule", "VolumeSnapshotClass"):
+        assert in_migration(result, kind) == []
 
 
 def test_a_pair_per_namespace_holds_the_destination_as_stork_reads_it(revealed):
