@@ -142,6 +142,9 @@ class ElasticsearchCluster(pulumi.ComponentResource):
     """Secret with the CA of the HTTP certificate (key ``ca.crt``)."""
     pods: dict[str, str]
     """Labels selecting the Elasticsearch pods (for other elements' egress flows)."""
+    claim_labels: dict[str, str]
+    """Labels every claim of the cluster carries: the StatefulSet controller copies its
+    selector's labels, ECK's cluster name among them, onto each claim it creates."""
 
     def __init__(
         self, name: str, args: ElasticsearchClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -153,6 +156,7 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         self._names = EckNames(name)
         self._after_operator = pulumi.ResourceOptions(parent=self, depends_on=args.operator.ready)
         self.pods = {CLUSTER_NAME_LABEL: name}
+        self.claim_labels = {CLUSTER_NAME_LABEL: name}
         self._kibana_name = f"{name}-kibana"
 
         roles = [

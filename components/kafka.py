@@ -166,6 +166,8 @@ class KafkaCluster(pulumi.ComponentResource):
     """Strimzi apiVersion of the cluster's resources; its clients' resources use the same."""
     authentication: Authentication
     """How clients authenticate on the TLS listener."""
+    claim_sizes: dict[str, str]
+    """Node pool -> the size of each of its volumes: what Strimzi holds its claims to."""
 
     def __init__(
         self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -180,6 +182,7 @@ class KafkaCluster(pulumi.ComponentResource):
         names = StrimziNames(name)
         self._cluster = self._describe_cluster(name)
         pools = self._describe_pools()
+        self.claim_sizes = {pool.name: pool.volume_size for pool in pools}
         topics = [
             Topic(topic, spec.partitions, spec.replicas, dict(spec.config))
             for topic, spec in args.topics.items()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
 from policies import (
     access_modes,
+    autopilot,
     claims,
     eck,
     kafka_connect,
@@ -19,6 +20,7 @@ from policies import (
     strimzi,
     workloads,
 )
+from policies.autopilot import AUTOPILOT_RULE
 from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
 from policies.eck import ELASTICSEARCH
@@ -254,5 +256,24 @@ POLICIES: tuple[Policy, ...] = (
             SPARK_APPLICATION: workloads.check_spark_application,
             SCHEDULED_SPARK_APPLICATION: workloads.check_spark_application,
         },
+    ),
+    ResourcePolicy(
+        name=autopilot.APPROVAL_POLICY,
+        description="AutopilotRules wait for an approved ActionApproval before they act "
+        "(enforcement: approvalRequired) where the stack requires it.",
+        checks={AUTOPILOT_RULE: autopilot.check_approval},
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Every AutopilotRule must have enforcement: approvalRequired.",
+            }
+        },
+    ),
+    ResourcePolicy(
+        name=autopilot.CLAIM_GROWTH_POLICY,
+        description="AutopilotRules that grow claims select them by label and exclude "
+        "Strimzi's, which Strimzi would patch back to their node pool's size.",
+        checks={AUTOPILOT_RULE: autopilot.check_claim_growth_targets},
     ),
 )

@@ -124,6 +124,8 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "connector-secrets-by-reference",
         "storage-access-modes",
         "workload-restricted-pods",
+        "autopilot-approval",
+        "autopilot-claim-growth-targets",
     ]
 
 
