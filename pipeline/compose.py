@@ -14,6 +14,14 @@ import pulumi_kubernetes as k8s
 from components.alerting.connect import sink_group
 from components.alerting.spark import GROUP_PREFIX as SPARK_GROUP_PREFIX
 from components.analytics import SparkJobs, SparkJobsArgs
+from components.autopilot import (
+    Autopilot,
+    AutopilotArgs,
+    ClaimGrowthArgs,
+    FixedClaims,
+    GrowingClaims,
+    PoolGrowthArgs,
+)
 from components.connect import PluginDelivery
 from components.elasticsearch import (
     ElasticsearchClientArgs,
@@ -33,6 +41,7 @@ from components.kafka import (
 )
 from components.loader import STAGE as LOADER
 from components.loader import Loader, LoaderArgs, LoaderConnectorArgs
+from components.migration import Migration, MigrationArgs, PortworxPairArgs
 from components.monitoring import Monitoring
 from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
@@ -82,11 +91,8 @@ def compose_stack(config: StackConfig) -> None:
     with_provider = pulumi.ResourceOptions(providers=[provider])
     monitoring = _monitoring(config, labels, with_provider)
 
-    storage = PortworxStorage(
-        "storage",
-        _storage_args(config, _class_prefix(config), labels, monitoring),
-        with_provider,
-    )
+    storage_args = _storage_args(config, _class_prefix(config), labels, monitoring)
+    storage = PortworxStorage("storage", storage_args, with_provider)
     kubernetes = config.kubernetes
     pipelines = {
         name: Pipeline(
@@ -217,6 +223,20 @@ def compose_stack(config: StackConfig) -> None:
         for name, analytics in analysed.items()
         if (tensorflow := analytics.tensorflow)
     }
+
+    if config.autopilot is not None:
+        Autopilot(
+            "autopilot",
+            _autopilot_args(config, labels, pipelines, streams, indexes, monitoring, with_provider),
+            with_provider,
+        )
+    if config.migration is not None:
+        migration = Migration(
+            "migration",
+            _migration_args(config, storage_args, pipelines, labels, with_provider),
+            with_provider,
+        )
+        pulumi.export("migrationSchedules", migration.schedules)
 
     pulumi.export("environment", config.environment)
     # The zones the stack spreads over: the capacity plan shares volumes out among them.
@@ -613,6 +633,102 @@ def _eck_args(
     )
     return _operator_args(
         config, eck, "elasticsearches.elasticsearch.k8s.elastic.co", chart, labels
+    )
+
+
+def _found_crd(
+    name: str, crd: str, config: StackConfig, labels: dict[str, str], opts: pulumi.ResourceOptions
+) -> tuple[pulumi.Resource, ...]:
+    """What waits for a CRD that Portworx's own controllers (Stork, Autopilot) register."""
+    found = Operator(
+        name,
+        OperatorArgs(
+            namespace=config.monitoring.portworx_namespace,
+            crd=crd,
+            labels=labels,
+            rendering=config.kubernetes.render_directory is not None,
+        ),
+        opts,
+    )
+    return tuple(found.ready)
+
+
+def _autopilot_args(
+    config: StackConfig,
+    labels: dict[str, str],
+    pipelines: dict[str, Pipeline],
+    streams: dict[str, KafkaCluster],
+    indexes: dict[str, ElasticsearchCluster],
+    monitoring: Monitoring | None,
+    opts: pulumi.ResourceOptions,
+) -> AutopilotArgs:
+    autopilot = config.autopilot
+    assert autopilot is not None
+    pools, claims = autopilot.pools, autopilot.claims
+    return AutopilotArgs(
+        name_prefix=_class_prefix(config),
+        labels=labels,
+        approval_required=autopilot.approval_required,
+        for_seconds=autopilot.for_seconds,
+        cool_down_seconds=autopilot.cool_down_seconds,
+        pools=(
+            PoolGrowthArgs(
+                pools.usage_percent, pools.scale_percent, pools.max_size, pools.scale_type
+            )
+            if pools
+            else None
+        ),
+        claims=(
+            ClaimGrowthArgs(claims.usage_percent, claims.scale_percent, claims.max_size)
+            if claims
+            else None
+        ),
+        # Elasticsearch's claims may grow (ECK tolerates it); Kafka's never (Strimzi does not).
+        growing=tuple(
+            GrowingClaims(f"{name}-elasticsearch", pipelines[name].namespace.name, es.claim_labels)
+            for name, es in indexes.items()
+        ),
+        fixed=tuple(
+            FixedClaims(kafka.cluster_name, pipelines[name].namespace.name, kafka.claim_sizes)
+            for name, kafka in streams.items()
+        ),
+        monitoring=monitoring,
+        ready=_found_crd(
+            "autopilot", "autopilotrules.autopilot.libopenstorage.org", config, labels, opts
+        ),
+    )
+
+
+def _migration_args(
+    config: StackConfig,
+    storage_args: PortworxStorageArgs,
+    pipelines: dict[str, Pipeline],
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> MigrationArgs:
+    migration = config.migration
+    assert migration is not None
+    render = config.kubernetes.render_directory
+    return MigrationArgs(
+        kubeconfig=pulumi.Output.secret(migration.destination.kubeconfig.get_secret_value()),
+        context=migration.destination.context,
+        cluster_config=pulumi.Output.secret(migration.destination.cluster_pair_config()),
+        storage=storage_args,
+        namespaces={name: p.namespace.name for name, p in pipelines.items()},
+        portworx=PortworxPairArgs(
+            ip=migration.portworx.ip,
+            port=migration.portworx.port,
+            token=pulumi.Output.secret(migration.portworx.token.get_secret_value()),
+            mode=migration.portworx.mode,
+        ),
+        schedule_policy=migration.schedule_policy,
+        include_volumes=migration.include_volumes,
+        purge_deleted_resources=migration.purge_deleted_resources,
+        auto_suspend=migration.auto_suspend,
+        labels=labels,
+        # The destination's objects are rendered apart from the source's.
+        render_directory=f"{render}/destination" if render else None,
+        ready=_found_crd("stork", "clusterpairs.stork.libopenstorage.org", config, labels, opts),
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
 from components.spark import STAGE as ANALYTICS
 from pipeline.config.analytics import ANALYTICS_KAFKA_USERS
+from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import (
     ConfigModel,
     Problem,
@@ -20,6 +21,7 @@ from pipeline.config.base import (
 )
 from pipeline.config.elasticsearch import elasticsearch_problems
 from pipeline.config.kubernetes import KubernetesConfig
+from pipeline.config.migration import MigrationConfig
 from pipeline.config.monitoring import MonitoringConfig
 from pipeline.config.operators import OperatorsConfig
 from pipeline.config.pipelines import PipelineConfig
@@ -35,6 +37,8 @@ class StackConfig(ConfigModel):
     kubernetes: KubernetesConfig = KubernetesConfig()
     operators: OperatorsConfig = OperatorsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    autopilot: AutopilotConfig | None = None
+    migration: MigrationConfig | None = None
 
     @model_validator(mode="after")
     def _check_across_sections(self) -> StackConfig:

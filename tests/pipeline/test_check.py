@@ -476,3 +476,43 @@ def test_prod_connector_with_a_clear_text_password_exits_1_naming_the_policy(
         ("connector-secrets-by-reference", "mandatory")
     ]
     assert "hunter2" not in json.dumps(violations)
+
+
+def test_prod_with_a_destination_cluster_migrates_every_pipeline(tmp_path):
+    # The kubeconfig and the pairing token are set with `pulumi config set --secret`: the stack
+    # file holds only ciphertext, which the offline check never decrypts.
+    config = committed_stack_config("prod")
+    config["data-pipeline:migration"] = {
+        "destination": {"kubeconfig": {"secure": "v1:AAAA"}, "context": "dr"},
+        "portworx": {"ip": "px-dr.example.internal", "token": {"secure": "v1:BBBB"}},
+    }
+    out = tmp_path / "out"
+    result = run_cli(
+        "--stack",
+        "prod",
+        "--json",
+        "--out",
+        str(out),
+        "--stack-file",
+        str(write_stack(tmp_path, config)),
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["violations"] == []
+    kinds = [
+        (r["component"], r["type"].rsplit(":", 1)[-1])
+        for r in document["resources"]
+        if r["type"].endswith((":ClusterPair", ":MigrationSchedule"))
+    ]
+    assert sorted(kinds) == [
+        ("migration", "ClusterPair"),
+        ("migration", "ClusterPair"),
+        ("migration", "MigrationSchedule"),
+        ("migration", "MigrationSchedule"),
+    ]
+    destination_classes = [
+        r["name"] for r in document["resources"] if r["type"].endswith(":StorageClass")
+    ]
+    # The catalog twice: on this cluster and, first, on the destination.
+    assert len(destination_classes) == 2 * 4
+    assert "v1:AAAA" not in (out / "resources.json").read_text()

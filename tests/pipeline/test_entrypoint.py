@@ -186,6 +186,7 @@ def test_the_language_hosts_config_path_rejects_a_misspelt_top_level_key(tmp_pat
     config = {**MINIMAL_CONFIG, "storge": {"classes": {}}}
     result = run_with_host_environment(config, [], tmp_path)
     assert result == {
-        "error": "data-pipeline:storge: unknown key (allowed here: environment, kubernetes, "
+        "error": "data-pipeline:storge: unknown key (allowed here: autopilot, environment, "
+        "kubernetes, migration, "
         "monitoring, operators, pipelines, storage)"
     }

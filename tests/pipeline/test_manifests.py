@@ -193,6 +193,7 @@ def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds
         "KafkaConnector",
         "SparkApplication",
         "ScheduledSparkApplication",
+        "AutopilotRule",
     }
     for manifest in custom:
         validate_custom(manifest, crds_dir)
