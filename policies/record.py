@@ -90,6 +90,8 @@ class Resource:
     """False for component resources."""
     retain_on_delete: bool = False
     """Whether ``pulumi destroy`` leaves the object in place."""
+    protect: bool = False
+    """Whether Pulumi refuses to delete or replace the resource."""
     dependencies: tuple[str, ...] = ()
     """URNs the resource explicitly depends on."""
     provider: str = ""
