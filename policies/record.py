@@ -35,18 +35,24 @@ class Kind(NamedTuple):
     """A Kubernetes kind by API group and kind: the same object in every version of the group."""
 
     group: str
-    """The API group as Pulumi spells it in type tokens: ``core`` for the core group."""
+    """The API group as Pulumi spells it in type tokens: ``core`` for the core group;
+    ``aws:<module>`` for AWS resources."""
     kind: str
 
 
 @functools.cache
 def kind_of(type_token: str) -> Kind | None:
-    """The kind of a pulumi-kubernetes type token, ``kubernetes:<group>/<version>:<Kind>``;
-    None for every other token (other providers, components, ``kubernetes:yaml:ConfigFile``)."""
+    """The kind of a pulumi-kubernetes type token, ``kubernetes:<group>/<version>:<Kind>``, or
+    of a pulumi-aws one, ``aws:<module>/<name>:<Kind>`` (group ``aws:<module>``); None for every
+    other token (other providers, components, ``kubernetes:yaml:ConfigFile``)."""
     package, _, rest = type_token.partition(":")
     group_version, _, kind = rest.partition(":")
     group, slash, _version = group_version.rpartition("/")
-    if package != "kubernetes" or not slash or not kind:
+    if not slash or not kind:
+        return None
+    if package == "aws":
+        return Kind(f"aws:{group}", kind)
+    if package != "kubernetes":
         return None
     return Kind(group, kind)
 
