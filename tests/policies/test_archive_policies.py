@@ -260,7 +260,7 @@ CASES = [
             "the bucket, its objects or the key",
             'IAM UserPolicy "writer" statement 1 allows with NotAction: everything but a list; '
             "name what it allows",
-            "IAM Policy \"writer\" statement 1 allows on the wildcard resource "
+            'IAM Policy "writer" statement 1 allows on the wildcard resource '
             "'arn:aws:kms:*:*:*'; name the bucket, its objects or the key",
         ],
     ),
