@@ -124,6 +124,14 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "connector-secrets-by-reference",
         "storage-access-modes",
         "workload-restricted-pods",
+        "archive-bucket-versioning",
+        "archive-bucket-encryption",
+        "archive-public-access-block",
+        "archive-tls-only",
+        "archive-lifecycle",
+        "archive-no-force-destroy",
+        "archive-object-lock",
+        "archive-writer-least-privilege",
     ]
 
 
