@@ -1,5 +1,6 @@
 """Baseline of the speed target: register the resources a check recorded, with nothing but the
-SDK's own classes (pulumi_kubernetes kinds, pulumi.CustomResource for custom resources,
+SDK's own classes (pulumi_kubernetes kinds and pulumi_aws resources, pulumi.CustomResource for
+custom resources, pulumi.ProviderResource for providers other than Kubernetes,
 pulumi.ComponentResource for components), under the same mocks.
 
     python benchmarks/sdk_baseline.py RESOURCES_JSON
@@ -25,9 +26,12 @@ def _snake(name: str) -> str:
 
 
 def _sdk_class(type_token: str):
-    """pulumi_kubernetes's class for a built-in kind, else None (custom resources)."""
-    _, group_version, kind = type_token.split(":")
+    """The SDK's class of a resource: pulumi_kubernetes's for a built-in kind, pulumi_aws's for
+    an AWS resource; None for custom resources."""
+    package, group_version, kind = type_token.split(":")
     group, _, version = group_version.rpartition("/")
+    if package == "aws":
+        return getattr(importlib.import_module(f"pulumi_aws.{group}"), kind)
     module_name = group.split(".")[0] if group != "core" else "core"
     try:
         module = importlib.import_module(f"pulumi_kubernetes.{module_name}.{version}")
@@ -41,17 +45,22 @@ def register(entries: list[dict]) -> None:
     for entry in entries:  # components first, so children can name their parent
         if entry["type"].startswith("data-pipeline:"):
             components[entry["name"]] = pulumi.ComponentResource(entry["type"], entry["name"])
-    provider = None
+    providers: dict[str, pulumi.ProviderResource] = {}  # by package
     for entry in entries:
-        if entry["type"].startswith("pulumi:providers:kubernetes"):
+        package = entry["type"].removeprefix("pulumi:providers:")
+        if package == "kubernetes":
             import pulumi_kubernetes
 
-            provider = pulumi_kubernetes.Provider(entry["name"], **entry["props"])
+            providers[package] = pulumi_kubernetes.Provider(entry["name"], **entry["props"])
+        elif package != entry["type"]:
+            providers[package] = pulumi.ProviderResource(package, entry["name"], entry["props"])
     for entry in entries:
         token, props = entry["type"], dict(entry["props"])
         if token.startswith(("data-pipeline:", "pulumi:providers:")):
             continue
-        opts = pulumi.ResourceOptions(parent=components.get(entry["component"]), provider=provider)
+        opts = pulumi.ResourceOptions(
+            parent=components.get(entry["component"]), provider=providers.get(token.split(":")[0])
+        )
         sdk_class = _sdk_class(token)
         if sdk_class is None:
             pulumi.CustomResource(token, entry["name"], props, opts)

@@ -14,6 +14,16 @@ import pulumi_kubernetes as k8s
 from components.alerting.connect import sink_group
 from components.alerting.spark import GROUP_PREFIX as SPARK_GROUP_PREFIX
 from components.analytics import SparkJobs, SparkJobsArgs
+from components.archive import (
+    AccessLoggingArgs,
+    AwsAccessArgs,
+    IrsaWriterArgs,
+    LifecycleArgs,
+    ObjectLockArgs,
+    PodIdentityWriterArgs,
+    SnapshotArchive,
+    SnapshotArchiveArgs,
+)
 from components.autopilot import (
     Autopilot,
     AutopilotArgs,
@@ -72,6 +82,7 @@ from pipeline.config.analytics import (
     SparkConfig,
     SparkJobConfig,
 )
+from pipeline.config.archive import ArchiveConfig
 from pipeline.config.compute import ResourcesConfig
 from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNodesConfig
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
@@ -93,6 +104,12 @@ def compose_stack(config: StackConfig) -> None:
 
     storage_args = _storage_args(config, _class_prefix(config), labels, monitoring)
     storage = PortworxStorage("storage", storage_args, with_provider)
+    # The cloud snapshots' bucket: AWS, through the archive's own explicit provider.
+    archive = (
+        SnapshotArchive("archive", _archive_args(config.archive, labels))
+        if config.archive
+        else None
+    )
     kubernetes = config.kubernetes
     pipelines = {
         name: Pipeline(
@@ -238,6 +255,18 @@ def compose_stack(config: StackConfig) -> None:
         )
         pulumi.export("migrationSchedules", migration.schedules)
 
+    if archive is not None:
+        pulumi.export("archive", _archive_outputs(archive))
+        if archive.access_key_id is not None:
+            # Pulumi secrets: `pulumi stack output archiveCredentials --show-secrets`.
+            pulumi.export(
+                "archiveCredentials",
+                {
+                    "accessKeyId": archive.access_key_id,
+                    "secretAccessKey": archive.secret_access_key,
+                },
+            )
+
     pulumi.export("environment", config.environment)
     # The zones the stack spreads over: the capacity plan shares volumes out among them.
     pulumi.export("zones", list(kubernetes.zones))
@@ -270,6 +299,51 @@ def compose_stack(config: StackConfig) -> None:
             for name, p in pipelines.items()
         },
     )
+
+
+def _archive_args(archive: ArchiveConfig, labels: dict[str, str]) -> SnapshotArchiveArgs:
+    lifecycle, lock, logging, writer = (
+        archive.lifecycle,
+        archive.object_lock,
+        archive.access_logging,
+        archive.writer,
+    )
+    writer_args: IrsaWriterArgs | PodIdentityWriterArgs | None = None
+    if writer.irsa is not None:
+        writer_args = IrsaWriterArgs(writer.irsa.oidc_provider_arn, writer.irsa.service_accounts)
+    elif writer.pod_identity is not None:
+        writer_args = PodIdentityWriterArgs(
+            writer.pod_identity.service_accounts, writer.pod_identity.cluster_name
+        )
+    return SnapshotArchiveArgs(
+        aws=AwsAccessArgs(archive.region, archive.profile, archive.role_arn),
+        bucket_prefix=archive.bucket_prefix,
+        lifecycle=LifecycleArgs(
+            lifecycle.transition_days,
+            lifecycle.storage_class,
+            lifecycle.noncurrent_version_expiry_days,
+            lifecycle.abort_multipart_days,
+        ),
+        encryption=archive.encryption,
+        object_lock=ObjectLockArgs(lock.mode, lock.days) if lock else None,
+        access_logging=(
+            AccessLoggingArgs(logging.target_bucket, logging.target_prefix) if logging else None
+        ),
+        # None: an IAM user whose access key exists only as a Pulumi secret.
+        writer=writer_args,
+        tags=labels,
+    )
+
+
+def _archive_outputs(archive: SnapshotArchive) -> dict[str, pulumi.Input[object]]:
+    return {
+        "bucket": archive.bucket_name,
+        "bucketArn": archive.bucket_arn,
+        "region": archive.region,
+        "endpoint": archive.endpoint,
+        "kmsKeyArn": archive.kms_key_arn,
+        "writerRoleArn": archive.writer_role_arn,
+    }
 
 
 def _kafka_outputs(kafka: KafkaCluster) -> dict[str, pulumi.Input[object]]:

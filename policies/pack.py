@@ -10,6 +10,7 @@ from __future__ import annotations
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
 from policies import (
     access_modes,
+    archive,
     autopilot,
     claims,
     eck,
@@ -256,6 +257,67 @@ POLICIES: tuple[Policy, ...] = (
             SPARK_APPLICATION: workloads.check_spark_application,
             SCHEDULED_SPARK_APPLICATION: workloads.check_spark_application,
         },
+    ),
+    StackPolicy(
+        name="archive-bucket-versioning",
+        description="Every S3 bucket keeps versions (BucketVersioning status Enabled), so that "
+        "an overwritten or deleted snapshot can be brought back.",
+        check=archive.check_versioning,
+    ),
+    StackPolicy(
+        name="archive-bucket-encryption",
+        description="Every S3 bucket encrypts by default with SSE-KMS under a customer key "
+        "(AES256, S3-managed keys, only where allowAes256 says so).",
+        check=archive.check_encryption,
+        config={
+            "allowAes256": {
+                "type": "boolean",
+                "default": False,
+                "description": "Also accept S3-managed keys (AES256), e.g. in dev.",
+            }
+        },
+    ),
+    StackPolicy(
+        name="archive-public-access-block",
+        description="Every S3 bucket has a public access block with all four flags true.",
+        check=archive.check_public_access,
+    ),
+    StackPolicy(
+        name="archive-tls-only",
+        description="Every S3 bucket has a bucket policy denying s3:* to everyone on the bucket "
+        'and its objects when aws:SecureTransport is "false".',
+        check=archive.check_tls_only,
+    ),
+    StackPolicy(
+        name="archive-lifecycle",
+        description="Every S3 bucket has a lifecycle configuration with an enabled rule.",
+        check=archive.check_lifecycle,
+    ),
+    ResourcePolicy(
+        name="archive-no-force-destroy",
+        description="No S3 bucket sets forceDestroy, which lets a delete empty it first.",
+        checks={
+            archive.BUCKET: archive.check_no_force_destroy,
+            archive.BUCKET_V2: archive.check_no_force_destroy,
+        },
+    ),
+    StackPolicy(
+        name="archive-object-lock",
+        description="Where required, every S3 bucket has object lock with a default retention.",
+        check=archive.check_object_lock,
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Require object lock (write-once retention) on every bucket.",
+            }
+        },
+    ),
+    ResourcePolicy(
+        name="archive-writer-least-privilege",
+        description="IAM policies (managed, role and user inline) allow no wildcard action and no "
+        "wildcard resource, and never allow by NotAction or NotResource.",
+        checks=dict.fromkeys(archive.IAM_POLICIES, archive.check_no_wildcards),
     ),
     ResourcePolicy(
         name=autopilot.APPROVAL_POLICY,

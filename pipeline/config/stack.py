@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
 from components.spark import STAGE as ANALYTICS
 from pipeline.config.analytics import ANALYTICS_KAFKA_USERS
+from pipeline.config.archive import ArchiveConfig
 from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import (
     ConfigModel,
@@ -37,6 +38,7 @@ class StackConfig(ConfigModel):
     kubernetes: KubernetesConfig = KubernetesConfig()
     operators: OperatorsConfig = OperatorsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    archive: ArchiveConfig | None = None
     autopilot: AutopilotConfig | None = None
     migration: MigrationConfig | None = None
 

@@ -45,7 +45,7 @@ def test_dev_summary_lists_components_and_policy_results():
     assert "  clickstream" in lines
     assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "4"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
-    assert "Policies: 22 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert "Policies: 30 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
 
 
@@ -130,9 +130,24 @@ def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
         documents = list(yaml.safe_load_all(manifest.read_text()))
         assert len(documents) == 1
         assert {"apiVersion", "kind", "metadata"} <= documents[0].keys()
-    # The only cloud resources so far: the Elasticsearch stage users' generated passwords.
-    assert {p.name.split("-", 1)[0] for p in (out / "cloud").iterdir()} == {"RandomPassword"}
-    assert {"type", "name", "component", "urn", "props"} == set(resources[0])
+    # Cloud resources: the Elasticsearch stage users' generated passwords, and the archive.
+    assert {p.name.split("-", 1)[0] for p in (out / "cloud").iterdir()} == {
+        "RandomPassword",
+        "Bucket",
+        "BucketLifecycleConfiguration",
+        "BucketOwnershipControls",
+        "BucketPolicy",
+        "BucketPublicAccessBlock",
+        "BucketServerSideEncryptionConfiguration",
+        "BucketVersioning",
+        "BucketObjectLockConfiguration",
+        "Key",
+        # prod's backup writer: a role for EKS Pod Identity, one association per service account.
+        "Role",
+        "RolePolicy",
+        "PodIdentityAssociation",
+    }
+    assert {"type", "name", "component", "urn", "props", "dependencies"} == set(resources[0])
     urns = [r["urn"] for r in resources]
     assert urns == sorted(urns)  # registration order varies from run to run; URN order does not
 
