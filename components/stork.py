@@ -6,8 +6,9 @@ Kept free of imports so that the policy pack can read it without loading the Pul
 Claim names are what a per-claim ``VolumeSnapshotSchedule`` must name before the claim exists, so
 they are derived exactly as each operator derives them:
 
-- Strimzi (JBOD storage of a KafkaNodePool): ``data-<volume id>-<cluster>-<pool>-<node id>``
-  (its ``VolumeUtils.createPvcName``; the pod is ``<cluster>-<pool>-<node id>``);
+- Strimzi (a KafkaNodePool): ``data-<volume id>-<cluster>-<pool>-<node id>`` for a JBOD volume,
+  ``data-<cluster>-<pool>-<node id>`` for persistent-claim storage (its ``VolumeUtils``;
+  the pod is ``<cluster>-<pool>-<node id>``);
 - ECK: ``<claim template>-<cluster>-es-<nodeSet>-<ordinal>``: the StatefulSet is
   ``<cluster>-es-<nodeSet>`` and Kubernetes names a StatefulSet's claims
   ``<claim template>-<statefulset>-<ordinal>``, which also covers plain StatefulSets.
@@ -30,9 +31,11 @@ FLUSH_CREDENTIALS_DIR = "/mnt/data-pipeline/snapshot-flush"
 ECK_DATA_VOLUME = "elasticsearch-data"
 
 
-def strimzi_claim(cluster: str, pool: str, node_id: int, volume_id: int) -> str:
-    """The claim of JBOD volume ``volume_id`` of Kafka node ``node_id`` in ``pool``."""
-    return f"data-{volume_id}-{cluster}-{pool}-{node_id}"
+def strimzi_claim(cluster: str, pool: str, node_id: int, volume_id: int | None) -> str:
+    """The claim of JBOD volume ``volume_id`` of Kafka node ``node_id`` in ``pool``; None: the
+    pool's single persistent-claim volume (storage that is not JBOD)."""
+    volume = "" if volume_id is None else f"{volume_id}-"
+    return f"data-{volume}{cluster}-{pool}-{node_id}"
 
 
 def stateful_set_claim(template: str, stateful_set: str, ordinal: int) -> str:
