@@ -48,6 +48,9 @@ def snapshot_coverage_policy(namers: Mapping[Kind, ClaimNamer]) -> StackPolicy:
         "Strimzi node pools, Elasticsearch nodeSets) has a Stork VolumeSnapshotSchedule of cloud "
         "snapshots whose schedule policy keeps at least the minimum number of them.",
         check=check,
+        # Stacks without Stork protection exist (and previews of single elements): each stack's
+        # pack config makes it mandatory where protection is deployed.
+        level="advisory",
         config={
             "minimumRetention": {
                 "type": "integer",

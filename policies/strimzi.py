@@ -394,8 +394,12 @@ def _node_ids(pool: Resource, replicas: int) -> list[int] | None:
 
 def _node_pool_claim_names(resource: Resource) -> Iterator[ClaimNames]:
     """Each persistent volume's claims: ``data-<volume id>-<cluster>-<pool>-<node id>`` in JBOD
-    storage, ``data-<cluster>-<pool>-<node id>`` otherwise."""
-    cluster = resource.at("metadata", "labels", CLUSTER_LABEL).required_text()
+    storage, ``data-<cluster>-<pool>-<node id>`` otherwise. A pool of no cluster (no
+    ``strimzi.io/cluster`` label) runs no nodes, and Strimzi refuses a JBOD volume without an
+    id: neither claims anything."""
+    cluster = resource.at("metadata", "labels", CLUSTER_LABEL).text()
+    if cluster is None:
+        return
     pool = resource.at("metadata", "name").required_text()
     replicas = resource.at("spec", "replicas").whole_number(minimum=0) or 0
     storage = resource.at("spec", "storage").required()
@@ -405,6 +409,8 @@ def _node_pool_claim_names(resource: Resource) -> Iterator[ClaimNames]:
         if volume.at("type").text() != "persistent-claim":
             continue
         volume_id = volume.at("id").whole_number(minimum=0) if jbod else None
+        if jbod and volume_id is None:
+            continue
         class_name = volume.at("class").text()
         if node_ids is None:
             prefix = strimzi_claim(cluster, pool, 0, volume_id).removesuffix("0")
