@@ -88,6 +88,10 @@ class SchedulePolicyConfig(ConfigModel):
             if (schedule := getattr(self, part)) is not None
         }
 
+    def stork_policy(self) -> dict[str, dict[str, object]]:
+        """Stork's ``policy`` body: the config's keys are Stork's own."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
     def period_minutes(self) -> int:
         """The shortest time between two runs of the policy: what staleness is measured by."""
         periods = [_MINUTES[part] for part in self.retains() if part in _MINUTES]

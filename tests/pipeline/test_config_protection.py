@@ -75,6 +75,19 @@ def test_a_policy_runs_as_often_as_its_shortest_schedule():
     assert weekly.used_policies() == {("cloudSnapshots", "policy"): "weekly"}
 
 
+def test_a_policy_is_written_as_stork_reads_it():
+    config = validate(ProtectionConfig, VALID)
+    assert config.schedule_policies["nightly"].stork_policy() == {
+        "daily": {"time": "2:00AM", "retain": 14},
+        "weekly": {"day": "Sunday", "time": "3:00AM", "retain": 8},
+        "monthly": {"date": 1, "time": "4:00AM", "retain": 12},
+    }
+    assert config.schedule_policies["frequent"].stork_policy() == {
+        "interval": {"intervalMinutes": 60, "retain": 24},
+        "daily": {"time": "1:30AM", "retain": 7},
+    }
+
+
 def test_application_backups_can_be_turned_off_without_a_policy():
     config = validate(ProtectionConfig, with_changes(applicationBackups={"enabled": False}))
     assert config.application_backups.policy is None

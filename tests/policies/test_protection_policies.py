@@ -265,6 +265,32 @@ def test_a_pool_without_pinned_node_ids_is_counted_by_claim_name_pattern(run):
 
 
 @pytest.mark.parametrize("run", BOTH)
+def test_a_pool_of_no_cluster_and_a_jbod_volume_without_id_claim_nothing(run):
+    orphan = pool(labels={})
+    no_id = kafka_node_pool("brokers", {"type": "jbod", "volumes": [kafka_volume()]})
+    stack = [storage_class(DB_CLASS, "db"), schedule_policy(), orphan, no_id]
+    assert run(COVERAGE, stack) == []
+
+
+@pytest.mark.parametrize("run", BOTH)
+def test_persistent_claim_storage_outside_jbod_is_named_without_a_volume_id(run):
+    single = kafka_node_pool("brokers", kafka_volume())
+    props = {
+        **single.props,
+        "metadata": {
+            **single.props["metadata"],
+            "annotations": {"strimzi.io/next-node-ids": "[0-1, 5]"},
+        },
+    }
+    single = Resource(single.type, single.name, props, single.urn)
+    claims = ["data-events-brokers-0", "data-events-brokers-1", "data-events-brokers-5"]
+    stack = [storage_class(DB_CLASS, "db"), schedule_policy(), single]
+    covered = [*stack, *(snapshot_schedule(claim) for claim in claims)]
+    assert run(COVERAGE, covered) == []
+    assert len(run(COVERAGE, covered[:-1])) == 1
+
+
+@pytest.mark.parametrize("run", BOTH)
 def test_an_eck_node_set_without_a_claim_template_is_covered_under_ecks_own_claim(run):
     node_set = es_node_set("data", 1, ["data"])
     del node_set["volumeClaimTemplates"]
