@@ -375,3 +375,40 @@ def test_schedules_and_backups_that_delete_what_they_made_fail(run):
         "leaves spec.reclaimPolicy unset, which Stork reads as Delete: deleting the "
         "ApplicationBackup deletes its data in the archive; set it to Retain",
     ]
+
+
+def _as_resource(body: dict[str, Any]) -> Resource:
+    group_version, kind = body["apiVersion"], body["kind"]
+    return Resource(f"kubernetes:{group_version}:{kind}", body["metadata"]["name"], body, "urn:x")
+
+
+def _claim_names(resource: Resource) -> list[str]:
+    from policies.pack import CLAIM_NAMERS
+
+    assert resource.kind is not None
+    return [name for group in CLAIM_NAMERS[resource.kind](resource) for name in group.names]
+
+
+def test_the_policy_names_a_node_pools_claims_as_the_strimzi_component_does():
+    from components.strimzi import StrimziNames, node_pool_body
+    from tests.components.test_strimzi import cluster, pool
+
+    brokers = pool(replicas=2, node_ids=range(10, 20), volumes=2)
+    body = node_pool_body(cluster(), brokers)
+    assert sorted(_claim_names(_as_resource(body))) == sorted(
+        StrimziNames("events").pvc_names(brokers)
+    )
+
+
+def test_the_policy_names_a_node_sets_claims_as_the_protection_component_does():
+    from components.eck import elasticsearch_body
+    from components.stork import eck_claim
+    from tests.components.test_eck import SPEC, node_sets
+
+    body = elasticsearch_body(SPEC, node_sets())
+    expected = [
+        eck_claim(SPEC.name, node_set.name, node)
+        for node_set in node_sets()
+        for node in range(node_set.count)
+    ]
+    assert _claim_names(_as_resource(body)) == expected
