@@ -60,6 +60,8 @@ WAIT_FOR_ELASTICSEARCH = {"pulumi.com/waitFor": "jsonpath={.status.phase}=Ready"
 WAIT_FOR_KIBANA = {"pulumi.com/waitFor": "jsonpath={.status.health}=green"}
 # The exporter's file-realm user; a client stage may not take this name.
 EXPORTER_USER = "metrics-exporter"
+# The user of the pre-snapshot flush (components.protection): maintenance on every index.
+FLUSH_USER = "snapshot-flush"
 _PASSWORD_LENGTH = 32
 
 
@@ -117,10 +119,14 @@ class ElasticsearchClusterArgs:
     clients: Mapping[str, ElasticsearchClientArgs]
     monitoring: Monitoring | None
     """None: no exporter, monitors or alerts (monitoring disabled for the stack)."""
+    snapshot_flush: bool = False
+    """A user that may flush every index, mounted in the nodes for Stork's pre-snapshot Rule."""
 
     def __post_init__(self) -> None:
         if EXPORTER_USER in self.clients:
             raise ValueError(f"client name {EXPORTER_USER!r} is the exporter's user")
+        if FLUSH_USER in self.clients:
+            raise ValueError(f"client name {FLUSH_USER!r} is the snapshot flush's user")
         for client, spec in self.clients.items():
             if spec.privileges not in tuple(IndexAccess):
                 raise ValueError(
@@ -172,6 +178,12 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         ]
         if args.monitoring is not None:
             secrets.append(self._create_user(EXPORTER_USER, monitor_role.name))
+        flush_secret = None
+        if args.snapshot_flush:
+            flush_role = Role(f"{FLUSH_USER}-maintenance", (), ("*",), ("maintenance",))
+            roles.append(flush_role)
+            flush_secret = self._create_user(FLUSH_USER, flush_role.name)
+            secrets.append(flush_secret)
         roles_secret = self._create_roles(roles) if roles else None
 
         spec = ClusterSpec(
@@ -186,6 +198,7 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             labels=self._labels,
             user_secrets=tuple(secret.metadata.name for secret in secrets),
             role_secrets=(roles_secret.metadata.name,) if roles_secret else (),
+            flush_secret=flush_secret.metadata.name if flush_secret else None,
         )
         elasticsearch = self._create_custom(
             "Elasticsearch",

@@ -15,6 +15,7 @@ from policies import (
     claims,
     eck,
     kafka_connect,
+    protection,
     snapshot_classes,
     spark_operator,
     storage_classes,
@@ -27,6 +28,12 @@ from policies.catalog import approved_classes_policy
 from policies.eck import ELASTICSEARCH
 from policies.engine import Policy, ResourcePolicy, StackPolicy, list_setting
 from policies.kafka_connect import KAFKA_CONNECT, KAFKA_CONNECTOR
+from policies.protection import (
+    APPLICATION_BACKUP,
+    APPLICATION_BACKUP_SCHEDULE,
+    VOLUME_SNAPSHOT_SCHEDULE,
+    snapshot_coverage_policy,
+)
 from policies.snapshot_classes import SNAPSHOT_CLASS
 from policies.spark_operator import SCHEDULED_SPARK_APPLICATION, SPARK_APPLICATION
 from policies.storage_classes import STORAGE_CLASS
@@ -36,8 +43,8 @@ PACK_NAME = "data-pipeline-storage"
 
 
 # Kind -> how many volumes of which size and class it claims (capacity plan and quota policy).
-# Spark applications are left out on purpose, as Deployments are: their ephemeral volumes come
-# and go with driver and executor pods, whose count dynamic allocation changes at run time, and
+# Spark applications count the claims Spark creates per executor (at the most it may run); their
+# generic ephemeral volumes, like Deployments', come and go with pods and are not planned, and
 # the claims they mount by name are PersistentVolumeClaims, counted as such.
 VOLUME_READERS = {
     **claims.VOLUME_READERS,
@@ -45,6 +52,9 @@ VOLUME_READERS = {
     **eck.VOLUME_READERS,
     **spark_operator.VOLUME_READERS,
 }
+# Kind -> the names of the claims it makes (cloud snapshot coverage); the same kinds, for the
+# same reasons.
+CLAIM_NAMERS = {**claims.CLAIM_NAMERS, **strimzi.CLAIM_NAMERS, **eck.CLAIM_NAMERS}
 
 POLICIES: tuple[Policy, ...] = (
     ResourcePolicy(
@@ -128,6 +138,18 @@ POLICIES: tuple[Policy, ...] = (
         }
     ),
     quota_policy(VOLUME_READERS),
+    snapshot_coverage_policy(CLAIM_NAMERS),
+    ResourcePolicy(
+        name=protection.RECLAIM_POLICY,
+        description="Stork snapshot schedules, application backup schedules and application "
+        "backups reclaim with Retain, so deleting one (or the stack) never deletes the "
+        "snapshots or archived backups it made.",
+        checks={
+            VOLUME_SNAPSHOT_SCHEDULE: protection.check_snapshot_schedule_reclaim,
+            APPLICATION_BACKUP_SCHEDULE: protection.check_backup_schedule_reclaim,
+            APPLICATION_BACKUP: protection.check_backup_reclaim,
+        },
+    ),
     StackPolicy(
         name=strimzi.REPLICATION_POLICY,
         description="Kafka keeps every partition on enough brokers: the brokers' "

@@ -45,7 +45,7 @@ def test_dev_summary_lists_components_and_policy_results():
     assert "  clickstream" in lines
     assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "4"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
-    assert "Policies: 30 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert "Policies: 31 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
 
 

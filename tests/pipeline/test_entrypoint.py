@@ -113,6 +113,8 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "portworx-io-profile-current",
         "storage-approved-classes",
         "storage-claims-within-quota",
+        "storage-cloud-snapshot-coverage",
+        "snapshot-reclaim-retain",
         "kafka-replication",
         "kafka-min-insync-replicas",
         "kafka-unclean-leader-election",
