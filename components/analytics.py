@@ -83,6 +83,8 @@ class SparkJobs(pulumi.ComponentResource):
 
     service_account: str
     checkpoint_claim: str
+    claims: dict[str, str]
+    """The checkpoint claim -> its storage role: what snapshot schedules cover."""
     applications: tuple[str, ...]
     """The jobs' application names (``spark-<job>``; the driver pod is ``<app>-driver``)."""
 
@@ -97,6 +99,8 @@ class SparkJobs(pulumi.ComponentResource):
         self.service_account = f"{name}-spark"
         self.checkpoint_claim = f"{name}-spark-checkpoints"
         self.applications = tuple(job.app for job in args.jobs.values())
+        # Executors' scratch claims come and go with them: only the checkpoints are kept.
+        self.claims = {self.checkpoint_claim: args.checkpoint_class.role}
         identity = self._create_identity()
         claim = self._create_checkpoint_claim()
         env = SparkEnvironment(

@@ -50,6 +50,7 @@ from components.network import ElementFlows, Flow, Peer, create_flow_policy
 from components.operators import Operator
 from components.pods import Resources
 from components.storage import ProvisionedClass
+from components.stork import eck_claim
 
 # ECK's status.phase is "Ready" once the cluster runs the desired spec (not while it applies
 # changes or migrates data off a nodeSet being replaced). Elasticsearch has no Ready
@@ -148,6 +149,9 @@ class ElasticsearchCluster(pulumi.ComponentResource):
     """Secret with the CA of the HTTP certificate (key ``ca.crt``)."""
     pods: dict[str, str]
     """Labels selecting the Elasticsearch pods (for other elements' egress flows)."""
+    claims: dict[str, str]
+    """Each claim the cluster's nodes get (``<template>-<es>-es-<nodeSet>-<n>``) -> its
+    storage role: what snapshot schedules cover."""
     claim_labels: dict[str, str]
     """Labels every claim of the cluster carries: the StatefulSet controller copies its
     selector's labels, ECK's cluster name among them, onto each claim it creates."""
@@ -200,10 +204,16 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             role_secrets=(roles_secret.metadata.name,) if roles_secret else (),
             flush_secret=flush_secret.metadata.name if flush_secret else None,
         )
+        node_sets = self._node_sets()
+        self.claims = {
+            eck_claim(name, node_set.name, ordinal): storage.role
+            for node_set, storage in node_sets
+            for ordinal in range(node_set.count)
+        }
         elasticsearch = self._create_custom(
             "Elasticsearch",
             name,
-            elasticsearch_body(spec, self._node_sets()),
+            elasticsearch_body(spec, [node_set for node_set, _ in node_sets]),
             [*secrets, *([roles_secret] if roles_secret else [])],
             WAIT_FOR_ELASTICSEARCH,
         )
@@ -242,7 +252,8 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         """The ``kubernetes.io/basic-auth`` Secret of a client stage (keys username, password)."""
         return f"{self._name}-{client}-es-user"
 
-    def _node_sets(self) -> list[NodeSet]:
+    def _node_sets(self) -> list[tuple[NodeSet, ProvisionedClass]]:
+        """Each nodeSet, with the class of its claims."""
         args = self._args
         if args.combined:
             layout = [
@@ -259,14 +270,17 @@ class ElasticsearchCluster(pulumi.ComponentResource):
                 ("data", (NodeRole.DATA, NodeRole.INGEST), args.data, args.data_storage),
             ]
         return [
-            NodeSet(
-                name=node_set_name(function, storage.digest),
-                roles=roles,
-                count=nodes.count,
-                storage_class=storage.name,
-                volume_size=nodes.storage,
-                resources=nodes.resources,
-                heap=nodes.heap,
+            (
+                NodeSet(
+                    name=node_set_name(function, storage.digest),
+                    roles=roles,
+                    count=nodes.count,
+                    storage_class=storage.name,
+                    volume_size=nodes.storage,
+                    resources=nodes.resources,
+                    heap=nodes.heap,
+                ),
+                storage,
             )
             for function, roles, nodes, storage in layout
         ]

@@ -166,6 +166,9 @@ class KafkaCluster(pulumi.ComponentResource):
     """Strimzi apiVersion of the cluster's resources; its clients' resources use the same."""
     authentication: Authentication
     """How clients authenticate on the TLS listener."""
+    claims: dict[str, str]
+    """Each claim of the node pools (``data-<volume>-<cluster>-<pool>-<node id>``) -> its
+    storage role: what snapshot schedules cover."""
     claim_sizes: dict[str, str]
     """Node pool -> the size of each of its volumes: what Strimzi holds its claims to."""
 
@@ -183,6 +186,9 @@ class KafkaCluster(pulumi.ComponentResource):
         self._cluster = self._describe_cluster(name)
         pools = self._describe_pools()
         self.claim_sizes = {pool.name: pool.volume_size for pool in pools}
+        self.claims = {
+            claim: args.storage.role for pool in pools for claim in names.pvc_names(pool)
+        }
         topics = [
             Topic(topic, spec.partitions, spec.replicas, dict(spec.config))
             for topic, spec in args.topics.items()

@@ -38,6 +38,7 @@ from components.pods import (
     zone_spread,
 )
 from components.storage import ProvisionedClass
+from components.stork import stateful_set_claim
 
 STAGE = "analytics"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -349,6 +350,9 @@ class TensorflowWorkers(pulumi.ComponentResource):
 
     workers: str
     model_claim: pulumi.Output[str]
+    claims: dict[str, str]
+    """Each claim of the workers (the model's; a StatefulSet's scratch per worker) -> its storage
+    role: what snapshot schedules cover (scratch roles are exempt)."""
     pods: dict[str, str]
     """Labels that select the workers' pods."""
 
@@ -366,6 +370,15 @@ class TensorflowWorkers(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         claim = self._create_model_claim()
         self.model_claim = claim.metadata.name
+        scratch_claims = (
+            {
+                stateful_set_claim(_SCRATCH_VOLUME, self.workers, ordinal): args.scratch_class.role
+                for ordinal in range(args.settings.replicas)
+            }
+            if args.settings.kind == "StatefulSet"
+            else {}
+        )
+        self.claims = {f"{self.workers}-model": args.model_class.role, **scratch_claims}
         self._create_workload(claim)
         self._create_disruption_budget()
         self._create_flows()

@@ -56,6 +56,17 @@ from components.monitoring import Monitoring
 from components.operators import HelmChart, Operator, OperatorArgs
 from components.pipeline import Pipeline, PipelineArgs
 from components.pods import Resources
+from components.protection import (
+    ArchiveArgs,
+    ElasticsearchFlushArgs,
+    NamespaceProtection,
+    NamespaceProtectionArgs,
+    ProtectedClaim,
+    S3AccessKey,
+    SchedulePolicies,
+    SchedulePoliciesArgs,
+    SchedulePolicyArgs,
+)
 from components.spark import STAGE as ANALYTICS
 from components.spark import PodSize, Restart, SparkJob
 from components.storage import (
@@ -88,6 +99,7 @@ from pipeline.config.elasticsearch import ElasticsearchConfig, ElasticsearchNode
 from pipeline.config.kafka import KafkaConfig, KafkaNodesConfig
 from pipeline.config.loader import LoaderConfig
 from pipeline.config.operators import OperatorConfig
+from pipeline.config.protection import ProtectionConfig
 from pipeline.config.tensorflow import ProbeConfig, TensorflowConfig
 
 STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
@@ -241,6 +253,42 @@ def compose_stack(config: StackConfig) -> None:
         if (tensorflow := analytics.tensorflow)
     }
 
+    if config.protection is not None:
+        assert archive is not None  # protection needs the archive (stack validation)
+        schedules = SchedulePolicies(
+            "protection", _schedule_policies_args(config.protection, config, labels), with_provider
+        )
+        for name, pipeline in pipelines.items():
+            # Every claim of every stateful element of the pipeline, by the name it will have.
+            elements = {
+                "kafka": streams.get(name),
+                "elasticsearch": indexes.get(name),
+                "spark": spark_jobs.get(name),
+                "tensorflow": tensorflow_workers.get(name),
+            }
+            NamespaceProtection(
+                name,
+                _namespace_protection_args(
+                    config,
+                    config.protection,
+                    name,
+                    pipeline,
+                    schedules,
+                    archive,
+                    [
+                        ProtectedClaim(claim, element, role)
+                        for element, handle in elements.items()
+                        if handle is not None
+                        for claim, role in handle.claims.items()
+                    ],
+                    monitoring,
+                ),
+                pulumi.ResourceOptions(
+                    parent=pipeline,
+                    # Schedules and rules name the elements' claims and pods: after them.
+                    depends_on=[h for h in elements.values() if h is not None],
+                ),
+            )
     if config.autopilot is not None:
         Autopilot(
             "autopilot",
@@ -710,6 +758,60 @@ def _eck_args(
     )
 
 
+def _schedule_policies_args(
+    protection: ProtectionConfig, config: StackConfig, labels: dict[str, str]
+) -> SchedulePoliciesArgs:
+    return SchedulePoliciesArgs(
+        name_prefix=_class_prefix(config),
+        labels=labels,
+        policies={
+            name: SchedulePolicyArgs(policy.stork_policy(), policy.period_minutes())
+            for name, policy in protection.schedule_policies.items()
+        },
+    )
+
+
+def _namespace_protection_args(
+    config: StackConfig,
+    protection: ProtectionConfig,
+    name: str,
+    pipeline: Pipeline,
+    schedules: SchedulePolicies,
+    archive: SnapshotArchive,
+    claims: list[ProtectedClaim],
+    monitoring: Monitoring | None,
+) -> NamespaceProtectionArgs:
+    backups = protection.application_backups
+    es = config.pipelines[name].elasticsearch
+    return NamespaceProtectionArgs(
+        namespace=pipeline.namespace.name,
+        labels=pipeline.namespace.labels,
+        schedules=schedules,
+        snapshot_policy=protection.cloud_snapshots.policy,
+        backup_policy=backups.policy if backups.enabled else None,
+        claims=claims,
+        archive=ArchiveArgs(
+            bucket=archive.bucket_name,
+            region=archive.region,
+            endpoint=archive.endpoint,
+            # A role writer (IRSA, Pod Identity) needs no key: Stork uses the pod's identity.
+            access_key=(
+                S3AccessKey(archive.access_key_id, archive.secret_access_key)
+                if archive.access_key_id is not None and archive.secret_access_key is not None
+                else None
+            ),
+        ),
+        reclaim_policy=protection.reclaim_policy,
+        exempt_roles=protection.exempt_roles,
+        cloud_credential_id=config.storage.snapshots.cloud.credential_id,
+        elasticsearch=(
+            # The pipeline's Elasticsearch cluster is named after the pipeline.
+            ElasticsearchFlushArgs(name, es.http_tls) if es is not None else None
+        ),
+        monitoring=monitoring,
+    )
+
+
 def _found_crd(
     name: str, crd: str, config: StackConfig, labels: dict[str, str], opts: pulumi.ResourceOptions
 ) -> tuple[pulumi.Resource, ...]:
@@ -849,6 +951,8 @@ def _elasticsearch_args(
         topology_key=config.storage.placement.topology_key,
         zones=config.kubernetes.zones,
         use_stork=config.storage.stork,
+        # The pre-snapshot rule flushes the cluster as a user that may do nothing else.
+        snapshot_flush=config.protection is not None,
         kibana=(
             KibanaArgs(es.kibana.count, _resources(es.kibana.resources))
             if es.kibana.enabled

@@ -26,6 +26,7 @@ from pipeline.config.migration import MigrationConfig
 from pipeline.config.monitoring import MonitoringConfig
 from pipeline.config.operators import OperatorsConfig
 from pipeline.config.pipelines import PipelineConfig
+from pipeline.config.protection import ProtectionConfig
 from pipeline.config.storage import StorageConfig
 
 
@@ -40,6 +41,7 @@ class StackConfig(ConfigModel):
     monitoring: MonitoringConfig = MonitoringConfig()
     archive: ArchiveConfig | None = None
     autopilot: AutopilotConfig | None = None
+    protection: ProtectionConfig | None = None
     migration: MigrationConfig | None = None
 
     @model_validator(mode="after")
@@ -76,6 +78,8 @@ class StackConfig(ConfigModel):
                 yield from _loader_problems(name, pipeline)
             if pipeline.analytics is not None:
                 yield from _analytics_problems(name, pipeline, self.storage)
+        if self.protection is not None:
+            yield from self._protection_problems()
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -84,6 +88,25 @@ class StackConfig(ConfigModel):
                         rule="not allowed with kubernetes.renderDirectory: the rendered Secret "
                         "would hold the passphrase in clear (use existingSecret)",
                     )
+
+    def _protection_problems(self) -> Iterator[Problem]:
+        """Cloud snapshots and backups go to the archive, through Portworx's cloud snapshots."""
+        if self.archive is None:
+            yield Problem(("protection",), rule="needs archive: snapshots and backups go there")
+        if not self.storage.snapshots.cloud.enabled:
+            yield Problem(
+                ("storage", "snapshots", "cloud", "enabled"),
+                rule="must be true with protection: its schedules take cloud snapshots",
+            )
+        assert self.protection is not None
+        for index, role in enumerate(self.protection.exempt_roles):
+            if role not in self.storage.classes:
+                names = ", ".join(sorted(self.storage.classes))
+                yield Problem(
+                    ("protection", "exemptRoles", index),
+                    role,
+                    f"a role declared in storage.classes: {names}",
+                )
 
 
 def _kafka_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:

@@ -45,7 +45,7 @@ def test_dev_summary_lists_components_and_policy_results():
     assert "  clickstream" in lines
     assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "4"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
-    assert "Policies: 31 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert "Policies: 32 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
 
 
@@ -68,6 +68,7 @@ def test_prod_json_shows_the_analytics_of_both_pipelines(capsys):
         "RoleBinding",
         "ServiceAccount",
         "SparkApplication",
+        "VolumeSnapshotSchedule",  # of the checkpoint claim
     ]
     assert sorted(kinds["telemetry"]) == [
         "KafkaUser",
@@ -78,6 +79,7 @@ def test_prod_json_shows_the_analytics_of_both_pipelines(capsys):
         "PrometheusRule",
         "Service",
         "StatefulSet",
+        "VolumeSnapshotSchedule",  # of the model claim; scratch is exempt
     ]
     # spark-operator is installed once, for the one pipeline that runs Spark jobs.
     assert [r["name"] for r in document["resources"] if r["type"].endswith(":Chart")] == [

@@ -198,5 +198,5 @@ def test_the_language_hosts_config_path_rejects_a_misspelt_top_level_key(tmp_pat
     assert result == {
         "error": "data-pipeline:storge: unknown key (allowed here: archive, autopilot, "
         "environment, kubernetes, migration, "
-        "monitoring, operators, pipelines, storage)"
+        "monitoring, operators, pipelines, protection, storage)"
     }

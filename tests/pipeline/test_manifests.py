@@ -194,6 +194,11 @@ def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds
         "SparkApplication",
         "ScheduledSparkApplication",
         "AutopilotRule",
+        "SchedulePolicy",
+        "BackupLocation",
+        "VolumeSnapshotSchedule",
+        "Rule",
+        "ApplicationBackupSchedule",
     }
     for manifest in custom:
         validate_custom(manifest, crds_dir)

@@ -116,9 +116,16 @@ def pvc_props(name: str, class_name: str) -> dict:
 
 
 def run(tmp_path: Path, document: Any, *extra: str) -> int:
+    """Evaluate ``document`` with prod's policy config, less the cloud snapshot coverage: these
+    tests are about reading previews, and their lone claims have no snapshot schedules
+    (coverage has tests of its own)."""
     path = tmp_path / "preview.json"
     path.write_text(json.dumps(document))
-    return evaluate.main([str(path), "--config", PROD_CONFIG, *extra])
+    config = json.loads(Path(PROD_CONFIG).read_text())
+    config["storage-cloud-snapshot-coverage"] = "disabled"
+    config_path = tmp_path / "policy-config.json"
+    config_path.write_text(json.dumps(config))
+    return evaluate.main([str(path), "--config", str(config_path), *extra])
 
 
 def test_preview_json_is_judged_and_unknown_values_are_skipped(tmp_path, capsys):
