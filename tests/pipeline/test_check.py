@@ -533,3 +533,54 @@ def test_prod_with_a_destination_cluster_migrates_every_pipeline(tmp_path):
     # The catalog twice: on this cluster and, first, on the destination.
     assert len(destination_classes) == 2 * 4
     assert "v1:AAAA" not in (out / "resources.json").read_text()
+
+
+def _policies_failed(violations: list[dict]) -> list[tuple[str, str]]:
+    return sorted((v["policy"], v["level"]) for v in violations)
+
+
+def test_prod_with_versioning_off_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    def suspend(resources: list[dict]) -> None:
+        versioning = first_of_kind(resources, "BucketVersioning")
+        versioning["props"]["versioningConfiguration"]["status"] = "Suspended"
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", suspend)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-bucket-versioning", "mandatory")]
+
+
+def test_prod_without_the_public_access_block_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    def drop(resources: list[dict]) -> None:
+        resources.remove(first_of_kind(resources, "BucketPublicAccessBlock"))
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", drop)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-public-access-block", "mandatory")]
+
+
+def test_prod_with_a_wildcard_in_the_writers_policy_exits_1_naming_the_policy(
+    stack_outputs, tmp_path
+):
+    def widen(resources: list[dict]) -> None:
+        policy = first_of_kind(resources, "RolePolicy")["props"]
+        document = json.loads(policy["policy"])
+        document["Statement"][0]["Action"] = "s3:*"
+        policy["policy"] = json.dumps(document)
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", widen)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-writer-least-privilege", "mandatory")]
+
+
+def test_prod_without_a_claims_snapshot_schedule_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    removed: list[str] = []
+
+    def unschedule(resources: list[dict]) -> None:
+        schedule = first_of_kind(resources, "VolumeSnapshotSchedule")
+        removed.append(schedule["props"]["spec"]["template"]["spec"]["persistentVolumeClaimName"])
+        resources.remove(schedule)
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", unschedule)
+    assert code == 1
+    assert _policies_failed(violations) == [("storage-cloud-snapshot-coverage", "mandatory")]
+    assert removed[0] in violations[0]["message"]
