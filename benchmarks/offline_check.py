@@ -246,9 +246,9 @@ _COLUMNS: tuple[tuple[str, Callable[[dict[str, Any], dict[str, bool]], str]], ..
     (f"policy ≤ {MAX_POLICY_MS_PER_RESOURCE} ms", lambda _, v: _verdict(v, "policy_evaluation")),
     (f"RSS ≤ {MAX_TEMPLATE_RSS_MIB} MiB ({TEMPLATE_STACK})", lambda _, v: _verdict(v, "peak_rss")),
     (
-        f"ms/resource ≤ {MAX_SCALE_GROWTH}× smallest",
+        f"ms/resource ≤ {MAX_SCALE_GROWTH}x smallest",
         lambda r, v: (
-            f"{r['ms_per_resource_vs_smallest_synthetic']:.2f}× {_verdict(v, 'scale')}"
+            f"{r['ms_per_resource_vs_smallest_synthetic']:.2f}x {_verdict(v, 'scale')}"
             if "scale" in v
             else "—"
         ),

@@ -21,7 +21,7 @@ import re
 import runpy
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from policies.report import print_report
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # libyaml when PyYAML was built with it: the same output, several times faster.
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 USAGE_ERROR = 2
 
 
@@ -52,7 +53,7 @@ def read_stack_file(path: Path, project: str) -> tuple[dict[str, str], list[str]
     which only the stack's secrets provider can decrypt, become a placeholder.
     """
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise StackFileError(f"no stack file {path.name} in {path.parent}") from None
     except yaml.YAMLError as exc:
@@ -95,7 +96,7 @@ def _as_config_text(value: Any) -> str:
 
 @functools.cache
 def _project_name() -> str:
-    document = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    document = yaml.load((PROJECT_DIR / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)
     return document["name"]
 
 
@@ -133,20 +134,23 @@ def write_outputs(out: Path, run: ProgramRun) -> None:
                 )
             )
     (out / "resources.json").write_text(
-        json.dumps(
-            [
-                {
-                    "type": r.type,
-                    "name": r.name,
-                    "component": r.component,
-                    "urn": r.urn,
-                    "props": r.props,
-                }
-                for r in run.resources
-            ],
-            indent=2,
+        _json_lines(
+            {
+                "type": r.type,
+                "name": r.name,
+                "component": r.component,
+                "urn": r.urn,
+                "props": r.props,
+            }
+            for r in run.resources
         )
     )
+
+
+def _json_lines(entries: Iterable[dict[str, Any]]) -> str:
+    """A JSON list with one entry per line: as easy to diff as an indented one, and encoded by
+    json's C encoder, which ``indent`` turns off (the pure-Python one took a third of --out)."""
+    return "[\n" + ",\n".join(json.dumps(entry) for entry in entries) + "\n]\n"
 
 
 def _file_stem(resource: Resource) -> str:
