@@ -53,9 +53,11 @@ def read_stack_file(path: Path, project: str) -> tuple[dict[str, str], list[str]
     which only the stack's secrets provider can decrypt, become a placeholder.
     """
     try:
-        document = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise StackFileError(f"no stack file {path.name} in {path.parent}") from None
+    except UnicodeDecodeError as exc:
+        raise StackFileError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path.name} is not valid YAML: {exc}") from None
     entries = (document or {}).get("config") or {}
