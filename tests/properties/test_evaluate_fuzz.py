@@ -72,7 +72,7 @@ def _answers(code: int, out: str, err: str) -> None:
         assert out.splitlines()[-1].startswith("Result: ")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), value=JSON)
 def test_any_json_anywhere_in_a_resources_props_gets_an_answer(prod_resources, data, value):
     entries = [dict(entry) for entry in prod_resources]

@@ -45,7 +45,7 @@ def test_the_walk_reaches_every_section_with_every_kind_of_edit():
     } <= kinds
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_an_invalid_edit_exits_2_naming_its_key(data):
     stack = data.draw(st.sampled_from(STACKS), label="stack")
@@ -59,7 +59,7 @@ def test_an_invalid_edit_exits_2_naming_its_key(data):
     assert all(names_path(line, edit.names) for line in lines), (edit, err)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_several_invalid_edits_exit_2_naming_only_edited_keys(data):
     stack = data.draw(st.sampled_from(STACKS), label="stack")
