@@ -38,12 +38,11 @@ from typing import Any
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
+from pipeline import check
+from policies.engine import evaluate, load_pack_config, resolve
+from policies.pack import POLICIES
 
-from pipeline import check  # noqa: E402
-from policies.engine import evaluate, load_pack_config, resolve  # noqa: E402
-from policies.pack import POLICIES  # noqa: E402
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 RESULTS = PROJECT_DIR / "benchmarks" / "results.json"
 STACKS = ("dev", "staging", "prod")
