@@ -186,7 +186,8 @@ def measure(row: Row, runs: int, out: Path) -> dict[str, Any]:
 
 
 def judge(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, bool]]:
-    """Per row, each target that applies to it: met or not."""
+    """Per row, each target that applies to it: met or not. The largest synthetic row also gets
+    its time per resource over the smallest's (``ms_per_resource_vs_smallest_synthetic``)."""
     verdicts: dict[str, dict[str, bool]] = {}
     synthetic = sorted(
         (r["pipelines"], name) for name, r in results.items() if name.startswith("pipelines-")
