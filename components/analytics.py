@@ -83,6 +83,10 @@ class SparkJobs(pulumi.ComponentResource):
 
     service_account: str
     checkpoint_claim: str
+    claims: dict[str, str]
+    """The checkpoint claim -> its storage role: what snapshot schedules cover."""
+    applications: tuple[str, ...]
+    """The jobs' application names (``spark-<job>``; the driver pod is ``<app>-driver``)."""
 
     def __init__(
         self, name: str, args: SparkJobsArgs, opts: pulumi.ResourceOptions | None = None
@@ -94,6 +98,9 @@ class SparkJobs(pulumi.ComponentResource):
         self._check(args)
         self.service_account = f"{name}-spark"
         self.checkpoint_claim = f"{name}-spark-checkpoints"
+        self.applications = tuple(job.app for job in args.jobs.values())
+        # Executors' scratch claims come and go with them: only the checkpoints are kept.
+        self.claims = {self.checkpoint_claim: args.checkpoint_class.role}
         identity = self._create_identity()
         claim = self._create_checkpoint_claim()
         env = SparkEnvironment(
@@ -117,7 +124,8 @@ class SparkJobs(pulumi.ComponentResource):
                 body["kind"],
                 {key: value for key, value in body.items() if key not in ("apiVersion", "kind")},
                 pulumi.ResourceOptions(
-                    parent=self, depends_on=[*args.operator.ready, *identity, claim]
+                    parent=self,
+                    depends_on=[*args.operator.ready, *identity, claim, *_endpoints_ready(args)],
                 ),
             )
         self._create_flows()
@@ -127,7 +135,7 @@ class SparkJobs(pulumi.ComponentResource):
             {
                 "serviceAccount": self.service_account,
                 "checkpointClaim": self.checkpoint_claim,
-                "applications": [job.app for job in args.jobs.values()],
+                "applications": list(self.applications),
             }
         )
 
@@ -286,6 +294,14 @@ class SparkJobs(pulumi.ComponentResource):
             alert_groups=lambda namespace: spark_alert_groups(namespace, settings),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _endpoints_ready(args: SparkJobsArgs) -> list[pulumi.Resource]:
+    """The clusters the jobs read, with the users whose Secrets the pods mount."""
+    return [
+        *(args.kafka.ready if args.kafka is not None else ()),
+        *(args.elasticsearch.ready if args.elasticsearch is not None else ()),
+    ]
 
 
 def _to(flow: Flow, pods: Mapping[str, str]) -> Flow:

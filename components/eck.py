@@ -44,6 +44,7 @@ from components.pods import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
+from components.stork import FLUSH_CREDENTIALS_DIR
 
 API = "elasticsearch.k8s.elastic.co/v1"
 KIBANA_API = "kibana.k8s.elastic.co/v1"
@@ -58,6 +59,7 @@ CA_CERT_KEY = "ca.crt"
 # extra volume, and the data would land on the pod's ephemeral storage.
 DATA_VOLUME = "elasticsearch-data"
 CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+_FLUSH_VOLUME = "snapshot-flush"
 KIBANA_NAME_LABEL = "kibana.k8s.elastic.co/name"
 ELASTICSEARCH_CONTAINER = "elasticsearch"
 KIBANA_CONTAINER = "kibana"
@@ -186,6 +188,9 @@ class ClusterSpec:
     """``kubernetes.io/basic-auth`` Secrets of the file realm's users."""
     role_secrets: tuple[str, ...] = ()
     """Secrets holding ``roles.yml`` for those users."""
+    flush_secret: str | None = None
+    """The basic-auth Secret of the user that flushes indices before a snapshot, mounted in the
+    Elasticsearch container at ``components.stork.FLUSH_CREDENTIALS_DIR``; None: none."""
 
     def __post_init__(self) -> None:
         if not _DNS_LABEL.fullmatch(self.name) or len(self.name) > MAX_CLUSTER_NAME:
@@ -348,6 +353,20 @@ def node_set_body(spec: ClusterSpec, node_set: NodeSet) -> dict[str, Any]:
     }
     if spec.use_stork:
         pod_spec["schedulerName"] = STORK_SCHEDULER
+    if spec.flush_secret is not None:
+        # The pre-snapshot Rule runs curl in this container with these credentials.
+        pod_spec["volumes"] = [
+            {
+                "name": _FLUSH_VOLUME,
+                "secret": {
+                    "secretName": spec.flush_secret,
+                    "items": [{"key": key, "path": key} for key in ("username", "password")],
+                },
+            }
+        ]
+        pod_spec["containers"][0]["volumeMounts"] = [
+            {"name": _FLUSH_VOLUME, "mountPath": FLUSH_CREDENTIALS_DIR, "readOnly": True}
+        ]
     zone_awareness: dict[str, Any] = {"topologyKey": spec.topology_key}
     if spec.zones:
         zone_awareness["zones"] = list(spec.zones)

@@ -50,6 +50,7 @@ from components.network import ElementFlows, Flow, Peer, create_flow_policy
 from components.operators import Operator
 from components.pods import Resources
 from components.storage import ProvisionedClass
+from components.stork import eck_claim
 
 # ECK's status.phase is "Ready" once the cluster runs the desired spec (not while it applies
 # changes or migrates data off a nodeSet being replaced). Elasticsearch has no Ready
@@ -60,6 +61,8 @@ WAIT_FOR_ELASTICSEARCH = {"pulumi.com/waitFor": "jsonpath={.status.phase}=Ready"
 WAIT_FOR_KIBANA = {"pulumi.com/waitFor": "jsonpath={.status.health}=green"}
 # The exporter's file-realm user; a client stage may not take this name.
 EXPORTER_USER = "metrics-exporter"
+# The user of the pre-snapshot flush (components.protection): maintenance on every index.
+FLUSH_USER = "snapshot-flush"
 _PASSWORD_LENGTH = 32
 
 
@@ -117,10 +120,14 @@ class ElasticsearchClusterArgs:
     clients: Mapping[str, ElasticsearchClientArgs]
     monitoring: Monitoring | None
     """None: no exporter, monitors or alerts (monitoring disabled for the stack)."""
+    snapshot_flush: bool = False
+    """A user that may flush every index, mounted in the nodes for Stork's pre-snapshot Rule."""
 
     def __post_init__(self) -> None:
         if EXPORTER_USER in self.clients:
             raise ValueError(f"client name {EXPORTER_USER!r} is the exporter's user")
+        if FLUSH_USER in self.clients:
+            raise ValueError(f"client name {FLUSH_USER!r} is the snapshot flush's user")
         for client, spec in self.clients.items():
             if spec.privileges not in tuple(IndexAccess):
                 raise ValueError(
@@ -142,6 +149,12 @@ class ElasticsearchCluster(pulumi.ComponentResource):
     """Secret with the CA of the HTTP certificate (key ``ca.crt``)."""
     pods: dict[str, str]
     """Labels selecting the Elasticsearch pods (for other elements' egress flows)."""
+    claims: dict[str, str]
+    """Each claim the cluster's nodes get (``<template>-<es>-es-<nodeSet>-<n>``) -> its
+    storage role: what snapshot schedules cover."""
+    claim_labels: dict[str, str]
+    """Labels every claim of the cluster carries: the StatefulSet controller copies its
+    selector's labels, ECK's cluster name among them, onto each claim it creates."""
 
     def __init__(
         self, name: str, args: ElasticsearchClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -153,6 +166,7 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         self._names = EckNames(name)
         self._after_operator = pulumi.ResourceOptions(parent=self, depends_on=args.operator.ready)
         self.pods = {CLUSTER_NAME_LABEL: name}
+        self.claim_labels = {CLUSTER_NAME_LABEL: name}
         self._kibana_name = f"{name}-kibana"
 
         roles = [
@@ -168,6 +182,12 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         ]
         if args.monitoring is not None:
             secrets.append(self._create_user(EXPORTER_USER, monitor_role.name))
+        flush_secret = None
+        if args.snapshot_flush:
+            flush_role = Role(f"{FLUSH_USER}-maintenance", (), ("*",), ("maintenance",))
+            roles.append(flush_role)
+            flush_secret = self._create_user(FLUSH_USER, flush_role.name)
+            secrets.append(flush_secret)
         roles_secret = self._create_roles(roles) if roles else None
 
         spec = ClusterSpec(
@@ -182,11 +202,18 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             labels=self._labels,
             user_secrets=tuple(secret.metadata.name for secret in secrets),
             role_secrets=(roles_secret.metadata.name,) if roles_secret else (),
+            flush_secret=flush_secret.metadata.name if flush_secret else None,
         )
+        node_sets = self._node_sets()
+        self.claims = {
+            eck_claim(name, node_set.name, ordinal): storage.role
+            for node_set, storage in node_sets
+            for ordinal in range(node_set.count)
+        }
         elasticsearch = self._create_custom(
             "Elasticsearch",
             name,
-            elasticsearch_body(spec, self._node_sets()),
+            elasticsearch_body(spec, [node_set for node_set, _ in node_sets]),
             [*secrets, *([roles_secret] if roles_secret else [])],
             WAIT_FOR_ELASTICSEARCH,
         )
@@ -225,7 +252,8 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         """The ``kubernetes.io/basic-auth`` Secret of a client stage (keys username, password)."""
         return f"{self._name}-{client}-es-user"
 
-    def _node_sets(self) -> list[NodeSet]:
+    def _node_sets(self) -> list[tuple[NodeSet, ProvisionedClass]]:
+        """Each nodeSet, with the class of its claims."""
         args = self._args
         if args.combined:
             layout = [
@@ -242,14 +270,17 @@ class ElasticsearchCluster(pulumi.ComponentResource):
                 ("data", (NodeRole.DATA, NodeRole.INGEST), args.data, args.data_storage),
             ]
         return [
-            NodeSet(
-                name=node_set_name(function, storage.digest),
-                roles=roles,
-                count=nodes.count,
-                storage_class=storage.name,
-                volume_size=nodes.storage,
-                resources=nodes.resources,
-                heap=nodes.heap,
+            (
+                NodeSet(
+                    name=node_set_name(function, storage.digest),
+                    roles=roles,
+                    count=nodes.count,
+                    storage_class=storage.name,
+                    volume_size=nodes.storage,
+                    resources=nodes.resources,
+                    heap=nodes.heap,
+                ),
+                storage,
             )
             for function, roles, nodes, storage in layout
         ]

@@ -29,6 +29,8 @@ class ElasticsearchEndpoint:
     pods: Mapping[str, str]
     """Labels of the Elasticsearch pods, e.g. ``elasticsearch.k8s.elastic.co/cluster-name``."""
     port: int = ELASTICSEARCH_PORT
+    ready: tuple[pulumi.Resource, ...] = ()
+    """What the stage's pods wait for: the cluster, whose users' Secrets they mount."""
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,5 @@ class KafkaEndpoint:
     pods: Mapping[str, str]
     """Labels of the Kafka pods (``strimzi.io/cluster: <cluster>``), for the egress flow."""
     port: int = KAFKA_TLS_PORT
+    ready: tuple[pulumi.Resource, ...] = ()
+    """What the stage's pods wait for: the cluster, with the stage's KafkaUser and its Secret."""

@@ -143,9 +143,6 @@ class KafkaClusterArgs:
     reported_groups: tuple[str, ...] = ()
     """Consumer groups of other elements (the loader's sinks) whose lag Kafka Exporter reports;
     their own elements alert on it."""
-    reported_group_prefixes: tuple[str, ...] = ()
-    """Prefixes of groups other elements generate (Spark's ``spark-kafka-source-``), reported
-    too."""
 
 
 class KafkaCluster(pulumi.ComponentResource):
@@ -169,6 +166,11 @@ class KafkaCluster(pulumi.ComponentResource):
     """Strimzi apiVersion of the cluster's resources; its clients' resources use the same."""
     authentication: Authentication
     """How clients authenticate on the TLS listener."""
+    claims: dict[str, str]
+    """Each claim of the node pools (``data-<volume>-<cluster>-<pool>-<node id>``) -> its
+    storage role: what snapshot schedules cover."""
+    claim_sizes: dict[str, str]
+    """Node pool -> the size of each of its volumes: what Strimzi holds its claims to."""
 
     def __init__(
         self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -183,6 +185,10 @@ class KafkaCluster(pulumi.ComponentResource):
         names = StrimziNames(name)
         self._cluster = self._describe_cluster(name)
         pools = self._describe_pools()
+        self.claim_sizes = {pool.name: pool.volume_size for pool in pools}
+        self.claims = {
+            claim: args.storage.role for pool in pools for claim in names.pvc_names(pool)
+        }
         topics = [
             Topic(topic, spec.partitions, spec.replicas, dict(spec.config))
             for topic, spec in args.topics.items()
@@ -269,9 +275,10 @@ class KafkaCluster(pulumi.ComponentResource):
         reported = replace(
             settings, consumer_groups=(*settings.consumer_groups, *args.reported_groups)
         )
-        exporter = kafka_exporter_spec(
-            reported, tuple(args.topics), group_prefixes=args.reported_group_prefixes
-        )
+        # Groups that clients generate under a prefix (Spark's) are reported by their prefix;
+        # their own element alerts on them, one job at a time.
+        prefixes = tuple(c.group for c in args.clients.values() if c.group and c.group_is_prefix)
+        exporter = kafka_exporter_spec(reported, tuple(args.topics), group_prefixes=prefixes)
         return StrimziCluster(
             name=name,
             namespace=args.namespace.name,
@@ -319,7 +326,9 @@ class KafkaCluster(pulumi.ComponentResource):
         args = self._args
         return KafkaAlertSettings(
             brokers=args.brokers.replicas,
-            consumer_groups=tuple(c.group for c in args.clients.values() if c.group),
+            consumer_groups=tuple(
+                c.group for c in args.clients.values() if c.group and not c.group_is_prefix
+            ),
             max_consumer_lag=args.max_consumer_lag,
         )
 

@@ -22,3 +22,13 @@ IO_PROFILES = (
 DEPRECATED_IO_PROFILES = ("db", "sequential")
 IO_PRIORITIES = ("high", "medium", "low")
 FILESYSTEMS = ("ext4", "xfs")
+
+# Portworx Autopilot (autopilot.libopenstorage.org/v1alpha1 AutopilotRule, cluster-scoped).
+AUTOPILOT_API = "autopilot.libopenstorage.org/v1alpha1"
+AUTOPILOT_POOL_EXPAND = "openstorage.io.action.storagepool/expand"
+AUTOPILOT_VOLUME_RESIZE = "openstorage.io.action.volume/resize"
+AUTOPILOT_APPROVAL_REQUIRED = "approvalRequired"
+# scaletype values of pool expansion in Portworx's current Autopilot reference.
+AUTOPILOT_SCALE_TYPES = ("auto", "add-drive", "resize-drive")
+# Every claim Strimzi creates carries its cluster's name under this label.
+STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster"

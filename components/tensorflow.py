@@ -38,6 +38,7 @@ from components.pods import (
     zone_spread,
 )
 from components.storage import ProvisionedClass
+from components.stork import stateful_set_claim
 
 STAGE = "analytics"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -349,6 +350,9 @@ class TensorflowWorkers(pulumi.ComponentResource):
 
     workers: str
     model_claim: pulumi.Output[str]
+    claims: dict[str, str]
+    """Each claim of the workers (the model's; a StatefulSet's scratch per worker) -> its storage
+    role: what snapshot schedules cover (scratch roles are exempt)."""
     pods: dict[str, str]
     """Labels that select the workers' pods."""
 
@@ -366,6 +370,15 @@ class TensorflowWorkers(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         claim = self._create_model_claim()
         self.model_claim = claim.metadata.name
+        scratch_claims = (
+            {
+                stateful_set_claim(_SCRATCH_VOLUME, self.workers, ordinal): args.scratch_class.role
+                for ordinal in range(args.settings.replicas)
+            }
+            if args.settings.kind == "StatefulSet"
+            else {}
+        )
+        self.claims = {f"{self.workers}-model": args.model_class.role, **scratch_claims}
         self._create_workload(claim)
         self._create_disruption_budget()
         self._create_flows()
@@ -418,8 +431,16 @@ class TensorflowWorkers(pulumi.ComponentResource):
             "template": template,
         }
         metadata = self._metadata(self.workers)
+        # The workers mount their users' Secrets: they start once the clusters they read exist.
+        after_endpoints = pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[
+                *(args.kafka.ready if args.kafka is not None else ()),
+                *(args.elasticsearch.ready if args.elasticsearch is not None else ()),
+            ],
+        )
         if settings.kind == "Deployment":
-            k8s.apps.v1.Deployment(self.workers, metadata=metadata, spec=spec, opts=self._child)
+            k8s.apps.v1.Deployment(self.workers, metadata=metadata, spec=spec, opts=after_endpoints)
             return
         service = self._create_headless_service()
         spec |= {
@@ -438,7 +459,7 @@ class TensorflowWorkers(pulumi.ComponentResource):
                 "whenScaled": "Delete",
             },
         }
-        k8s.apps.v1.StatefulSet(self.workers, metadata=metadata, spec=spec, opts=self._child)
+        k8s.apps.v1.StatefulSet(self.workers, metadata=metadata, spec=spec, opts=after_endpoints)
 
     def _create_headless_service(self) -> k8s.core.v1.Service:
         """The StatefulSet's governing Service: a stable DNS name per worker."""

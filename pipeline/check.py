@@ -144,6 +144,10 @@ def write_outputs(out: Path, run: ProgramRun) -> None:
                 "component": r.component,
                 "urn": r.urn,
                 "props": r.props,
+                # The resources whose outputs its inputs use (stack policies pair a bucket with
+                # the resources that configure it so); the whole dependency list would change
+                # from run to run.
+                "dependencies": list(r.input_sources),
             }
             for r in run.resources
         )

@@ -19,6 +19,7 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from pipeline.aws_mocks import AwsMocks
 from policies.record import SECRET_PLACEHOLDER, Resource
 
 # Pulumi's wire encoding of a secret value: {SIG_KEY: SECRET_SIG, "value": ...}.
@@ -39,14 +40,35 @@ _COMPUTED_OUTPUTS = {
 }
 
 
+class _State(dict):
+    """A resource's state as the engine returns it (its inputs and what the provider computes),
+    remembering which were its inputs: all that policies see."""
+
+    def __init__(self, inputs: Mapping[str, Any], computed: Mapping[str, Any]) -> None:
+        super().__init__({**computed, **inputs})
+        self.inputs = inputs
+
+
 class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self._aws = AwsMocks()
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         # A real engine returns the inputs plus the outputs the provider computes: so do we.
+        if args.typ == "pulumi:providers:aws":
+            return self._aws.new_provider(args.name, args.inputs), _State(args.inputs, {})
+        if args.typ.startswith("aws:"):
+            resource_id, computed = self._aws.new_resource(
+                args.typ, args.name, args.inputs, args.provider
+            )
+            return resource_id, _State(args.inputs, computed)
         computed = _COMPUTED_OUTPUTS.get(args.typ)
-        state = {**args.inputs, **(computed(args.name) if computed else {})}
+        state = _State(args.inputs, computed(args.name) if computed else {})
         return (f"{args.name}-id" if args.custom else None), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token.startswith("aws:"):
+            return self._aws.call(args.token, args.args, args.provider)
         raise NotImplementedError(f"the program made an unexpected call to {args.token}")
 
 
@@ -84,24 +106,17 @@ class _RecordingMonitor(MockMonitor):
                 name=request.name,
                 custom=bool(request.custom),
                 component=components.get(request.parent),
-                props=_resolve_secrets(
-                    _inputs(request.type, self.resources[urn].state), self._reveal_secrets
-                ),
+                props=_resolve_secrets(self.resources[urn].state.inputs, self._reveal_secrets),
                 retain_on_delete=bool(request.retainOnDelete),
+                protect=bool(request.protect),
                 dependencies=tuple(request.dependencies),
+                input_sources=_input_sources(request),
                 provider=request.provider,
                 aliases=tuple(_alias_urns(request, urn)),
                 ignore_changes=tuple(request.ignoreChanges),
             )
             for request, urn in sorted(self._registered, key=lambda registered: registered[1])
         ]
-
-
-def _inputs(resource_type: str, state: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs within a resource's state: what policies see, without computed outputs."""
-    computed = _COMPUTED_OUTPUTS.get(resource_type)
-    outputs = computed("") if computed else {}
-    return {key: value for key, value in state.items() if key not in outputs}
 
 
 def _alias_urns(request: Any, urn: str) -> list[str]:
@@ -117,6 +132,15 @@ def _alias_urns(request: Any, urn: str) -> list[str]:
             parent_types = spec.parentUrn.split("::")[2]
             urns.append(f"{head}::{project}::{parent_types}${kind}::{name}")
     return urns
+
+
+def _input_sources(request: Any) -> tuple[str, ...]:
+    """The resources whose outputs the inputs use, in URN order. Not ``request.dependencies``:
+    a dependency on a component stands for the children it has *so far*, which changes from
+    run to run; the sources of the inputs do not."""
+    return tuple(
+        sorted({urn for sources in request.propertyDependencies.values() for urn in sources.urns})
+    )
 
 
 def _urn_type(urn: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from components.stork import stateful_set_claim
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
+from policies.claim_names import ClaimNamer, ClaimNames
 from policies.record import Field, Kind, Resource
 
 PVC = Kind("core", "PersistentVolumeClaim")
@@ -69,13 +71,24 @@ CLASS_READERS: dict[Kind, ClassReader] = {
 }
 
 
-def claim_volumes(claim: Field, count: int) -> Volumes:
-    """The volumes of a PVC or claim template, on the class the annotation (which wins, as in
-    Kubernetes) or the field names."""
+def claim_class(claim: Field) -> Field:
+    """The field that decides the class of a PVC or claim template: the annotation when set
+    (it wins, as in Kubernetes), else ``spec.storageClassName``."""
     named = claim.at("metadata", "annotations", BETA_CLASS_ANNOTATION)
-    if named.text() is None:
-        named = claim.at("spec", "storageClassName")
-    return Volumes.at(named, claim.at("spec", "resources", "requests", "storage"), count)
+    return named if named.text() is not None else claim.at("spec", "storageClassName")
+
+
+def claim_volumes(claim: Field, count: int) -> Volumes:
+    """The volumes of a PVC or claim template, on the class :func:`claim_class` reads."""
+    return Volumes.at(
+        claim_class(claim), claim.at("spec", "resources", "requests", "storage"), count
+    )
+
+
+def stateful_set_replicas(resource: Resource) -> int:
+    """A StatefulSet's pods: one when replicas is unset."""
+    replicas = resource.at("spec", "replicas").number()
+    return 1 if replicas is None else int(replicas)
 
 
 def _pvc_volumes(resource: Resource) -> list[Volumes]:
@@ -83,9 +96,8 @@ def _pvc_volumes(resource: Resource) -> list[Volumes]:
 
 
 def _stateful_set_volumes(resource: Resource) -> list[Volumes]:
-    # A StatefulSet without replicas runs one pod; each pod claims one volume per template.
-    replicas = resource.at("spec", "replicas").number()
-    count = 1 if replicas is None else int(replicas)
+    # Each pod claims one volume per template.
+    count = stateful_set_replicas(resource)
     return [
         claim_volumes(template, count)
         for template in resource.at("spec", "volumeClaimTemplates").items()
@@ -98,3 +110,26 @@ VOLUME_READERS: dict[Kind, VolumeReader] = {
 }
 """The volumes a kind claims for sure. Ephemeral volumes of Deployments, Jobs and the like come
 and go with their pods, so no fixed count is planned for them."""
+
+
+def _pvc_claim_names(resource: Resource) -> list[ClaimNames]:
+    name = resource.at("metadata", "name").required_text()
+    return [ClaimNames("metadata.name", claim_class(resource.at()).text(), (name,))]
+
+
+def _stateful_set_claim_names(resource: Resource) -> list[ClaimNames]:
+    stateful_set = resource.at("metadata", "name").required_text()
+    pods = range(stateful_set_replicas(resource))
+    groups = []
+    for template in resource.at("spec", "volumeClaimTemplates").items():
+        name = template.at("metadata", "name").required_text()
+        claims = tuple(stateful_set_claim(name, stateful_set, pod) for pod in pods)
+        groups.append(ClaimNames(template.path, claim_class(template).text(), claims))
+    return groups
+
+
+CLAIM_NAMERS: dict[Kind, ClaimNamer] = {
+    PVC: _pvc_claim_names,
+    STATEFUL_SET: _stateful_set_claim_names,
+}
+"""The claims of built-in kinds that outlive their pods (ephemeral volumes do not)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from components.stork import eck_claim
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
-from policies.claims import claim_classes, claim_volumes, pod_spec_classes
+from policies.claim_names import ClaimNamer, ClaimNames
+from policies.claims import claim_class, claim_classes, claim_volumes, pod_spec_classes
 from policies.engine import ReportResource, ReportStack, Stack
 from policies.objects import class_problems, describe
 from policies.record import Field, Kind, Resource
@@ -78,6 +80,27 @@ def _elasticsearch_volumes(resource: Resource) -> Iterator[Volumes]:
 
 
 VOLUME_READERS: dict[Kind, VolumeReader] = {ELASTICSEARCH: _elasticsearch_volumes}
+
+
+def _elasticsearch_claim_names(resource: Resource) -> Iterator[ClaimNames]:
+    """Each nodeSet's claims, ``<template>-<cluster>-es-<nodeSet>-<ordinal>``."""
+    cluster = resource.at("metadata", "name").required_text()
+    for node_set in _node_sets(resource):
+        name = node_set.at("name").required_text()
+        nodes = range(_node_count(node_set))
+        for template in node_set.at("volumeClaimTemplates").items():
+            claim = template.at("metadata", "name").required_text()
+            yield ClaimNames(
+                template.path,
+                claim_class(template).text(),
+                tuple(eck_claim(cluster, name, node, claim) for node in nodes),
+            )
+        if _adds_default_claim(node_set):
+            names = tuple(eck_claim(cluster, name, node, DATA_VOLUME) for node in nodes)
+            yield ClaimNames(_default_claim_place(node_set), None, names)
+
+
+CLAIM_NAMERS: dict[Kind, ClaimNamer] = {ELASTICSEARCH: _elasticsearch_claim_names}
 
 
 def check_storage(stack: Stack, settings: Mapping[str, Any], report: ReportStack) -> None:

@@ -298,7 +298,18 @@ def to_pulumi_policy(policy: Policy) -> Any:
 
     def validate_stack(args: Any, report_violation: Callable[..., None]) -> None:
         # Inside Pulumi a stack policy sees every resource of the stack, changed or not.
-        stack = Stack([Resource(r.resource_type, r.name, r.props, r.urn) for r in args.resources])
+        stack = Stack(
+            [
+                Resource(
+                    r.resource_type,
+                    r.name,
+                    r.props,
+                    r.urn,
+                    dependencies=tuple(d.urn for d in r.dependencies),
+                )
+                for r in args.resources
+            ]
+        )
         policy.check(
             stack,
             settings(policy, args.get_config()),

@@ -3,9 +3,11 @@
     python -m policies.evaluate FILE [--config FILE] [--json] [--stack NAME]
 
 FILE is either the ``resources.json`` the offline check writes with ``--out`` (a list of
-``{"type", "name", "component", "urn", "props"}``) or the output of ``pulumi preview --json``,
-whose steps carry each resource's new inputs. Exit 0: clean; 1: a mandatory policy failed;
-2: unreadable or malformed input or policy config, or input the pack cannot judge.
+``{"type", "name", "component", "urn", "props", "dependencies"}``, where ``dependencies`` lists
+the resources whose outputs the props use, and may be left out) or the output of
+``pulumi preview --json``, whose steps carry each resource's new inputs and dependencies.
+Exit 0: clean; 1: a mandatory policy failed; 2: unreadable or malformed input or policy config,
+or input the pack cannot judge.
 
 A preview shows secret values as ``"[secret]"`` and values it cannot know yet as sentinels:
 checks that read them are skipped, as inside ``pulumi preview``. Without ``--show-sames`` a
@@ -69,9 +71,15 @@ def _from_resources_json(path: Path, entries: list[Any]) -> list[Resource]:
                 props=entry.at("props").required().object(),
                 urn=entry.at("urn").text(),
                 component=entry.at("component").text(),
+                dependencies=_urns(entry.at("dependencies")),
             )
         )
     return resources
+
+
+def _urns(field: Field) -> tuple[str, ...]:
+    """A list of URNs (absent: none)."""
+    return tuple(item.required_text() for item in field.items())
 
 
 def _from_preview(path: Path, document: dict[str, Any]) -> Loaded:
@@ -100,6 +108,7 @@ def _from_preview(path: Path, document: dict[str, Any]) -> Loaded:
             urn=urn.text,
             component=parent.name if parent and parent.type != ROOT_STACK_TYPE else None,
             custom=state.at("custom").flag() is not False,
+            dependencies=_urns(state.at("dependencies")),
         )
     # Pulumi counts unchanged resources in changeSummary but lists them only with --show-sames.
     counted_sames = preview.at("changeSummary", "same").number()

@@ -10,20 +10,30 @@ from __future__ import annotations
 from components.portworx import CSI_DRIVER, DEPRECATED_IO_PROFILES, FILESYSTEMS, MAX_REPL
 from policies import (
     access_modes,
+    archive,
+    autopilot,
     claims,
     eck,
     kafka_connect,
+    protection,
     snapshot_classes,
     spark_operator,
     storage_classes,
     strimzi,
     workloads,
 )
+from policies.autopilot import AUTOPILOT_RULE
 from policies.capacity import quota_policy
 from policies.catalog import approved_classes_policy
 from policies.eck import ELASTICSEARCH
 from policies.engine import Policy, ResourcePolicy, StackPolicy, list_setting
 from policies.kafka_connect import KAFKA_CONNECT, KAFKA_CONNECTOR
+from policies.protection import (
+    APPLICATION_BACKUP,
+    APPLICATION_BACKUP_SCHEDULE,
+    VOLUME_SNAPSHOT_SCHEDULE,
+    snapshot_coverage_policy,
+)
 from policies.snapshot_classes import SNAPSHOT_CLASS
 from policies.spark_operator import SCHEDULED_SPARK_APPLICATION, SPARK_APPLICATION
 from policies.storage_classes import STORAGE_CLASS
@@ -33,10 +43,18 @@ PACK_NAME = "data-pipeline-storage"
 
 
 # Kind -> how many volumes of which size and class it claims (capacity plan and quota policy).
-# Spark applications are left out on purpose, as Deployments are: their ephemeral volumes come
-# and go with driver and executor pods, whose count dynamic allocation changes at run time, and
+# Spark applications count the claims Spark creates per executor (at the most it may run); their
+# generic ephemeral volumes, like Deployments', come and go with pods and are not planned, and
 # the claims they mount by name are PersistentVolumeClaims, counted as such.
-VOLUME_READERS = {**claims.VOLUME_READERS, **strimzi.VOLUME_READERS, **eck.VOLUME_READERS}
+VOLUME_READERS = {
+    **claims.VOLUME_READERS,
+    **strimzi.VOLUME_READERS,
+    **eck.VOLUME_READERS,
+    **spark_operator.VOLUME_READERS,
+}
+# Kind -> the names of the claims it makes (cloud snapshot coverage); the same kinds, for the
+# same reasons.
+CLAIM_NAMERS = {**claims.CLAIM_NAMERS, **strimzi.CLAIM_NAMERS, **eck.CLAIM_NAMERS}
 
 POLICIES: tuple[Policy, ...] = (
     ResourcePolicy(
@@ -120,6 +138,18 @@ POLICIES: tuple[Policy, ...] = (
         }
     ),
     quota_policy(VOLUME_READERS),
+    snapshot_coverage_policy(CLAIM_NAMERS),
+    ResourcePolicy(
+        name=protection.RECLAIM_POLICY,
+        description="Stork snapshot schedules, application backup schedules and application "
+        "backups reclaim with Retain, so deleting one (or the stack) never deletes the "
+        "snapshots or archived backups it made.",
+        checks={
+            VOLUME_SNAPSHOT_SCHEDULE: protection.check_snapshot_schedule_reclaim,
+            APPLICATION_BACKUP_SCHEDULE: protection.check_backup_schedule_reclaim,
+            APPLICATION_BACKUP: protection.check_backup_reclaim,
+        },
+    ),
     StackPolicy(
         name=strimzi.REPLICATION_POLICY,
         description="Kafka keeps every partition on enough brokers: the brokers' "
@@ -249,5 +279,85 @@ POLICIES: tuple[Policy, ...] = (
             SPARK_APPLICATION: workloads.check_spark_application,
             SCHEDULED_SPARK_APPLICATION: workloads.check_spark_application,
         },
+    ),
+    StackPolicy(
+        name="archive-bucket-versioning",
+        description="Every S3 bucket keeps versions (BucketVersioning status Enabled), so that "
+        "an overwritten or deleted snapshot can be brought back.",
+        check=archive.check_versioning,
+    ),
+    StackPolicy(
+        name="archive-bucket-encryption",
+        description="Every S3 bucket encrypts by default with SSE-KMS under a customer key "
+        "(AES256, S3-managed keys, only where allowAes256 says so).",
+        check=archive.check_encryption,
+        config={
+            "allowAes256": {
+                "type": "boolean",
+                "default": False,
+                "description": "Also accept S3-managed keys (AES256), e.g. in dev.",
+            }
+        },
+    ),
+    StackPolicy(
+        name="archive-public-access-block",
+        description="Every S3 bucket has a public access block with all four flags true.",
+        check=archive.check_public_access,
+    ),
+    StackPolicy(
+        name="archive-tls-only",
+        description="Every S3 bucket has a bucket policy denying s3:* to everyone on the bucket "
+        'and its objects when aws:SecureTransport is "false".',
+        check=archive.check_tls_only,
+    ),
+    StackPolicy(
+        name="archive-lifecycle",
+        description="Every S3 bucket has a lifecycle configuration with an enabled rule.",
+        check=archive.check_lifecycle,
+    ),
+    ResourcePolicy(
+        name="archive-no-force-destroy",
+        description="No S3 bucket sets forceDestroy, which lets a delete empty it first.",
+        checks={
+            archive.BUCKET: archive.check_no_force_destroy,
+            archive.BUCKET_V2: archive.check_no_force_destroy,
+        },
+    ),
+    StackPolicy(
+        name="archive-object-lock",
+        description="Where required, every S3 bucket has object lock with a default retention.",
+        check=archive.check_object_lock,
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Require object lock (write-once retention) on every bucket.",
+            }
+        },
+    ),
+    ResourcePolicy(
+        name="archive-writer-least-privilege",
+        description="IAM policies (managed, role and user inline) allow no wildcard action and no "
+        "wildcard resource, and never allow by NotAction or NotResource.",
+        checks=dict.fromkeys(archive.IAM_POLICIES, archive.check_no_wildcards),
+    ),
+    ResourcePolicy(
+        name=autopilot.APPROVAL_POLICY,
+        description="AutopilotRules wait for an approved ActionApproval before they act "
+        "(enforcement: approvalRequired) where the stack requires it.",
+        checks={AUTOPILOT_RULE: autopilot.check_approval},
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Every AutopilotRule must have enforcement: approvalRequired.",
+            }
+        },
+    ),
+    ResourcePolicy(
+        name=autopilot.CLAIM_GROWTH_POLICY,
+        description="AutopilotRules that grow claims select them by label and exclude "
+        "Strimzi's, which Strimzi would patch back to their node pool's size.",
+        checks={AUTOPILOT_RULE: autopilot.check_claim_growth_targets},
     ),
 )

@@ -35,18 +35,24 @@ class Kind(NamedTuple):
     """A Kubernetes kind by API group and kind: the same object in every version of the group."""
 
     group: str
-    """The API group as Pulumi spells it in type tokens: ``core`` for the core group."""
+    """The API group as Pulumi spells it in type tokens: ``core`` for the core group;
+    ``aws:<module>`` for AWS resources."""
     kind: str
 
 
 @functools.cache
 def kind_of(type_token: str) -> Kind | None:
-    """The kind of a pulumi-kubernetes type token, ``kubernetes:<group>/<version>:<Kind>``;
-    None for every other token (other providers, components, ``kubernetes:yaml:ConfigFile``)."""
+    """The kind of a pulumi-kubernetes type token, ``kubernetes:<group>/<version>:<Kind>``, or
+    of a pulumi-aws one, ``aws:<module>/<name>:<Kind>`` (group ``aws:<module>``); None for every
+    other token (other providers, components, ``kubernetes:yaml:ConfigFile``)."""
     package, _, rest = type_token.partition(":")
     group_version, _, kind = rest.partition(":")
     group, slash, _version = group_version.rpartition("/")
-    if package != "kubernetes" or not slash or not kind:
+    if not slash or not kind:
+        return None
+    if package == "aws":
+        return Kind(f"aws:{group}", kind)
+    if package != "kubernetes":
         return None
     return Kind(group, kind)
 
@@ -90,8 +96,13 @@ class Resource:
     """False for component resources."""
     retain_on_delete: bool = False
     """Whether ``pulumi destroy`` leaves the object in place."""
+    protect: bool = False
+    """Whether Pulumi refuses to delete or replace the resource."""
     dependencies: tuple[str, ...] = ()
-    """URNs the resource explicitly depends on."""
+    """URNs the resource depends on, explicitly or through its inputs."""
+    input_sources: tuple[str, ...] = ()
+    """URNs of the resources whose outputs its inputs use (known to the offline check only): a
+    subset of ``dependencies`` that, unlike them, never varies between runs."""
     provider: str = ""
     """Reference of the resource's explicit provider; empty when it would use a default one."""
     aliases: tuple[str, ...] = ()

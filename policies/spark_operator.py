@@ -7,12 +7,19 @@ A ``SparkApplication`` (and the ``spec.template`` of a ``ScheduledSparkApplicati
 same spec) describes two pods, the driver and the executors, each by ``spec.driver`` and
 ``spec.executor``; both mount from the one ``spec.volumes`` list, whose entries have the shape of
 a pod spec's volumes.
+
+Spark itself claims volumes too: a ``sparkConf`` entry
+``spark.kubernetes.<role>.volumes.persistentVolumeClaim.<volume>.options.claimName: OnDemand``
+makes Spark create a claim per pod of that role, on the class and of the size the volume's
+``options.storageClass`` and ``options.sizeLimit`` name (scratch space, ``spark.local.dir``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
 from policies.claims import pod_spec_classes
 from policies.record import Field, Kind, Resource
@@ -36,9 +43,60 @@ def application_spec(resource: Resource) -> Field:
     return resource.at(*SPEC_PATHS[resource.kind]).required()
 
 
+_ON_DEMAND_CLAIM = re.compile(
+    r"spark\.kubernetes\.(driver|executor)\.volumes\.persistentVolumeClaim\.([^.]+)"
+    r"\.options\.claimName"
+)
+
+
+def on_demand_claims(spec: Field) -> Iterator[tuple[str, Field]]:
+    """(role, the volume's options as ``storageClass``/``sizeLimit`` fields) of each claim Spark
+    creates per pod of the role."""
+    conf = spec.at("sparkConf")
+    for key in sorted(conf.object() or {}):
+        match = _ON_DEMAND_CLAIM.fullmatch(key)
+        if match and conf.at(key).text() == "OnDemand":
+            yield match[1], _OnDemandOptions(conf, key.removesuffix(".claimName"))
+
+
+class _OnDemandOptions:
+    """The ``<prefix>.<option>`` entries of sparkConf, read like the fields of an object."""
+
+    def __init__(self, conf: Field, prefix: str) -> None:
+        self._conf = conf
+        self._prefix = prefix
+
+    def at(self, option: str) -> Field:
+        return self._conf.at(f"{self._prefix}.{option}")
+
+
+def pods_of(spec: Field, role: str) -> int:
+    """How many pods of the role an application runs at most: one driver; the executors'
+    instances, or the most dynamic allocation may start."""
+    if role == "driver":
+        return 1
+    allocation = spec.at("dynamicAllocation")
+    if allocation.at("enabled").flag():
+        most = allocation.at("maxExecutors").whole_number(minimum=0)
+        if most is not None:
+            return most
+    return spec.at("executor", "instances").whole_number(minimum=0) or 1
+
+
 def _spark_classes(resource: Resource) -> Iterator[ClassReference]:
+    spec = application_spec(resource)
     # spec.volumes has the shape of a pod spec's volumes: its ephemeral volumes claim per pod.
-    return pod_spec_classes(application_spec(resource))
+    yield from pod_spec_classes(spec)
+    for _, options in on_demand_claims(spec):
+        yield ClassReference.at(options.at("storageClass"))
+
+
+def _spark_volumes(resource: Resource) -> Iterator[Volumes]:
+    # A scheduled application's claims exist while a run does: planned as if one always did.
+    spec = application_spec(resource)
+    for role, options in on_demand_claims(spec):
+        yield Volumes.at(options.at("storageClass"), options.at("sizeLimit"), pods_of(spec, role))
 
 
 CLASS_READERS: dict[Kind, ClassReader] = {kind: _spark_classes for kind in SPEC_PATHS}
+VOLUME_READERS: dict[Kind, VolumeReader] = {kind: _spark_volumes for kind in SPEC_PATHS}

@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.strimzi import CLUSTER_LABEL
+from components.stork import strimzi_claim
+from components.strimzi import CLUSTER_LABEL, NEXT_NODE_IDS_ANNOTATION
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
+from policies.claim_names import ClaimNamer, ClaimNames
 from policies.engine import ReportResource, ReportStack, Stack
 from policies.objects import class_problems, describe
 from policies.record import Field, InputError, Kind, Resource
@@ -369,3 +371,55 @@ def _node_pool_volumes(resource: Resource) -> Iterator[Volumes]:
 
 
 VOLUME_READERS: dict[Kind, VolumeReader] = {KAFKA_NODE_POOL: _node_pool_volumes}
+
+
+_NODE_ID_ITEM = re.compile(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?")
+
+
+def _node_ids(pool: Resource, replicas: int) -> list[int] | None:
+    """The IDs of a pool's nodes, from ``strimzi.io/next-node-ids`` (``[0-2]``, ``[0-2, 7]``),
+    lowest first as Strimzi hands them out; None where the pool does not pin them."""
+    annotation = pool.at("metadata", "annotations", NEXT_NODE_IDS_ANNOTATION).text()
+    if annotation is None or not annotation.strip().startswith("["):
+        return None
+    ids: list[int] = []
+    for item in annotation.strip().removeprefix("[").removesuffix("]").split(","):
+        match = _NODE_ID_ITEM.fullmatch(item)
+        if match is None:
+            return None
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        ids.extend(range(first, last + 1))
+    return ids[:replicas] if len(ids) >= replicas else None
+
+
+def _node_pool_claim_names(resource: Resource) -> Iterator[ClaimNames]:
+    """Each persistent volume's claims: ``data-<volume id>-<cluster>-<pool>-<node id>`` in JBOD
+    storage, ``data-<cluster>-<pool>-<node id>`` otherwise. A pool of no cluster (no
+    ``strimzi.io/cluster`` label) runs no nodes, and Strimzi refuses a JBOD volume without an
+    id: neither claims anything."""
+    cluster = resource.at("metadata", "labels", CLUSTER_LABEL).text()
+    if cluster is None:
+        return
+    pool = resource.at("metadata", "name").required_text()
+    replicas = resource.at("spec", "replicas").whole_number(minimum=0) or 0
+    storage = resource.at("spec", "storage").required()
+    jbod = storage.at("type").required_text() == "jbod"
+    node_ids = _node_ids(resource, replicas)
+    for volume in storage_volumes(storage):
+        if volume.at("type").text() != "persistent-claim":
+            continue
+        volume_id = volume.at("id").whole_number(minimum=0) if jbod else None
+        if jbod and volume_id is None:
+            continue
+        class_name = volume.at("class").text()
+        if node_ids is None:
+            prefix = strimzi_claim(cluster, pool, 0, volume_id).removesuffix("0")
+            yield ClaimNames(
+                volume.path, class_name, pattern=re.escape(prefix) + "[0-9]+", count=replicas
+            )
+        else:
+            names = tuple(strimzi_claim(cluster, pool, node, volume_id) for node in node_ids)
+            yield ClaimNames(volume.path, class_name, names)
+
+
+CLAIM_NAMERS: dict[Kind, ClaimNamer] = {KAFKA_NODE_POOL: _node_pool_claim_names}

@@ -91,11 +91,12 @@ def validate_custom(manifest: dict[str, Any], crds_dir: Path) -> None:
     """Raise unless ``manifest`` is valid against the served version of its CRD."""
     key = (manifest["apiVersion"], manifest["kind"])
     group = key[0].split("/")[0]
-    # Files are named <group>_<plural>.yaml: read only the candidates of this group.
+    # Files are named <group>_<plural>.yaml, some in a folder per project (stork/, autopilot/):
+    # read only the candidates of this group.
     validator = next(
         (
             validators[key]
-            for crd_file in sorted(crds_dir.glob(f"{group}_*.yaml"))
+            for crd_file in sorted(crds_dir.rglob(f"{group}_*.yaml"))
             if key in (validators := _crd_validators(crd_file))
         ),
         None,

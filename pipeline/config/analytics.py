@@ -31,8 +31,14 @@ from pipeline.config.base import (
 )
 from pipeline.config.kafka import TopicName
 from pipeline.config.loader import ImageReference, IndexName
+from pipeline.config.tensorflow import ReadsConfig as TensorflowReads
+from pipeline.config.tensorflow import TensorflowConfig
 
 SPARK_VERSION = "4.0.4"
+# The Kafka users the program creates for the stage's parts: no configured client may take them.
+SPARK_KAFKA_USER = "spark"
+TENSORFLOW_KAFKA_USER = "tensorflow"
+ANALYTICS_KAFKA_USERS = (SPARK_KAFKA_USER, TENSORFLOW_KAFKA_USER)
 # Spark 4 is built for Scala 2.13 only; the source's version must be Spark's own, exactly.
 KAFKA_PACKAGE_PREFIX = "org.apache.spark:spark-sql-kafka-0-10_2.13:"
 
@@ -198,6 +204,44 @@ class SparkConfig(ConfigModel):
 
 
 class AnalyticsConfig(ConfigModel):
-    """The pipeline's analytics stage."""
+    """The pipeline's analytics stage: Spark jobs, TensorFlow workers, or both."""
 
     spark: SparkConfig | None = None
+    tensorflow: TensorflowConfig | None = None
+
+    @model_validator(mode="after")
+    def _something_to_run(self) -> AnalyticsConfig:
+        if self.spark is None and self.tensorflow is None:
+            raise_problems([Problem((), rule="give spark and/or tensorflow")])
+        return self
+
+    def reads(self) -> tuple[tuple[tuple[str, ...], ReadsConfig | TensorflowReads], ...]:
+        """(key path under ``analytics``, what it reads) of each part that reads."""
+        parts: list[tuple[tuple[str, ...], ReadsConfig | TensorflowReads]] = []
+        if self.spark is not None:
+            parts += [
+                (("spark", "jobs", job, "reads"), j.reads) for job, j in self.spark.jobs.items()
+            ]
+        if self.tensorflow is not None:
+            parts.append((("tensorflow", "reads"), self.tensorflow.reads))
+        return tuple(parts)
+
+    def volumes(self) -> tuple[tuple[tuple[str, ...], str, bool], ...]:
+        """(key path under ``analytics``, storage role, whether it is shared by many nodes) of
+        each volume the stage claims."""
+        volumes: list[tuple[tuple[str, ...], str, bool]] = []
+        if self.spark is not None:
+            volumes += [
+                (("spark", "checkpoint", "role"), self.spark.checkpoint.role, True),
+                (("spark", "scratch", "role"), self.spark.scratch.role, False),
+            ]
+        if self.tensorflow is not None:
+            volumes += [
+                (("tensorflow", "model", "storageRole"), self.tensorflow.model.storage_role, True),
+                (
+                    ("tensorflow", "scratch", "storageRole"),
+                    self.tensorflow.scratch.storage_role,
+                    False,
+                ),
+            ]
+        return tuple(volumes)

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 NAMESPACE = "data-pipeline"
 
 # Fields whose values are never echoed in an error message.
-_SECRET_FIELDS = frozenset({"passphrase"})
+_SECRET_FIELDS = frozenset({"passphrase", "kubeconfig", "token"})
 
 
 class ConfigError(pulumi.RunError):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from pipeline.config.analytics import AnalyticsConfig
 from pipeline.config.base import ConfigModel, Quantity, ShortName
 from pipeline.config.elasticsearch import ElasticsearchConfig
 from pipeline.config.kafka import KafkaConfig
@@ -23,3 +24,5 @@ class PipelineConfig(ConfigModel):
     """The pipeline's Elasticsearch cluster; none when unset."""
     loader: LoaderConfig | None = None
     """Kafka Connect loading the pipeline's topics into its Elasticsearch; none when unset."""
+    analytics: AnalyticsConfig | None = None
+    """Spark jobs and/or TensorFlow workers analysing the pipeline's events; none when unset."""

@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
+from components.spark import STAGE as ANALYTICS
+from pipeline.config.analytics import ANALYTICS_KAFKA_USERS
+from pipeline.config.archive import ArchiveConfig
+from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import (
     ConfigModel,
     Problem,
@@ -18,9 +22,11 @@ from pipeline.config.base import (
 )
 from pipeline.config.elasticsearch import elasticsearch_problems
 from pipeline.config.kubernetes import KubernetesConfig
+from pipeline.config.migration import MigrationConfig
 from pipeline.config.monitoring import MonitoringConfig
 from pipeline.config.operators import OperatorsConfig
 from pipeline.config.pipelines import PipelineConfig
+from pipeline.config.protection import ProtectionConfig
 from pipeline.config.storage import StorageConfig
 
 
@@ -33,6 +39,10 @@ class StackConfig(ConfigModel):
     kubernetes: KubernetesConfig = KubernetesConfig()
     operators: OperatorsConfig = OperatorsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    archive: ArchiveConfig | None = None
+    autopilot: AutopilotConfig | None = None
+    protection: ProtectionConfig | None = None
+    migration: MigrationConfig | None = None
 
     @model_validator(mode="after")
     def _check_across_sections(self) -> StackConfig:
@@ -66,6 +76,10 @@ class StackConfig(ConfigModel):
                 yield from elasticsearch_problems(name, pipeline.elasticsearch, pipeline.storage)
             if pipeline.loader is not None:
                 yield from _loader_problems(name, pipeline)
+            if pipeline.analytics is not None:
+                yield from _analytics_problems(name, pipeline, self.storage)
+        if self.protection is not None:
+            yield from self._protection_problems()
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -74,6 +88,25 @@ class StackConfig(ConfigModel):
                         rule="not allowed with kubernetes.renderDirectory: the rendered Secret "
                         "would hold the passphrase in clear (use existingSecret)",
                     )
+
+    def _protection_problems(self) -> Iterator[Problem]:
+        """Cloud snapshots and backups go to the archive, through Portworx's cloud snapshots."""
+        if self.archive is None:
+            yield Problem(("protection",), rule="needs archive: snapshots and backups go there")
+        if not self.storage.snapshots.cloud.enabled:
+            yield Problem(
+                ("storage", "snapshots", "cloud", "enabled"),
+                rule="must be true with protection: its schedules take cloud snapshots",
+            )
+        assert self.protection is not None
+        for index, role in enumerate(self.protection.exempt_roles):
+            if role not in self.storage.classes:
+                names = ", ".join(sorted(self.storage.classes))
+                yield Problem(
+                    ("protection", "exemptRoles", index),
+                    role,
+                    f"a role declared in storage.classes: {names}",
+                )
 
 
 def _kafka_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
@@ -134,6 +167,54 @@ def _loader_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:
                 f"a name outside the loader's own {INTERNAL_TOPIC_PREFIX}*, "
                 f"{DEAD_LETTER_TOPIC_PREFIX}*",
             )
+
+
+def _analytics_problems(
+    name: str, pipeline: PipelineConfig, storage: StorageConfig
+) -> Iterator[Problem]:
+    analytics = pipeline.analytics
+    assert analytics is not None
+    where = ("pipelines", name, "analytics")
+    kafka, elasticsearch = pipeline.kafka, pipeline.elasticsearch
+    for path, reads in analytics.reads():
+        if reads.topics and kafka is None:
+            yield Problem((*where, *path, "topics"), rule=f"needs pipelines.{name}.kafka")
+        elif kafka is not None:
+            yield from _undeclared(
+                (
+                    ((*where, *path, "topics", index), topic)
+                    for index, topic in enumerate(reads.topics)
+                ),
+                kafka.topics,
+                f"a topic of pipelines.{name}.kafka.topics",
+            )
+        if reads.indices and elasticsearch is None:
+            yield Problem((*where, *path, "indices"), rule=f"needs pipelines.{name}.elasticsearch")
+    for path, role, shared in analytics.volumes():
+        if role not in pipeline.storage:
+            names = ", ".join(sorted(pipeline.storage))
+            yield Problem((*where, *path), role, f"a role pipelines.{name}.storage claims: {names}")
+        elif role in storage.classes and storage.classes[role].sharedv4 != shared:
+            yield Problem(
+                (*where, *path),
+                role,
+                "a role whose class has sharedv4: true (the volume is ReadWriteMany)"
+                if shared
+                else "a role whose class is not sharedv4 (the volume is ReadWriteOnce)",
+            )
+    # The stage's own users, which the program adds beside the configured ones.
+    taken = (
+        ("kafka", kafka.clients if kafka else {}, ANALYTICS_KAFKA_USERS),
+        ("elasticsearch", elasticsearch.clients if elasticsearch else {}, (ANALYTICS,)),
+    )
+    for section, clients, reserved in taken:
+        for client in reserved:
+            if client in clients:
+                yield Problem(
+                    ("pipelines", name, section, "clients", client),
+                    client,
+                    f"a name other than {', '.join(reserved)}: the analytics stage's own",
+                )
 
 
 def _undeclared(

@@ -25,8 +25,10 @@ def rendered_rules(stack_outputs) -> list[dict]:
 def test_every_rendered_rule_passes_promtool_check(stack_outputs):
     rules = rendered_rules(stack_outputs)
     # Portworx once per stack; per pipeline Kafka, Elasticsearch and the loader: dev and staging
-    # have one pipeline, prod two.
-    assert len(rules) == 3 * 1 + 3 * (1 + 1 + 2)
+    # have one pipeline, prod two; Spark in dev's, staging's and prod's clickstream; TensorFlow in
+    # prod's telemetry; Autopilot's Kafka claim alert per Kafka cluster (every stack has a rule);
+    # protection's per pipeline.
+    assert len(rules) == 3 * 1 + 3 * (1 + 1 + 2) + 3 + 1 + (1 + 1 + 2) + (1 + 1 + 2)
     for manifest in rules:
         promtool_check_prometheus_rule(manifest)
 

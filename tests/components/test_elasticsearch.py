@@ -51,6 +51,7 @@ class Settings:
     kibana: bool = False
     use_stork: bool = False
     http_tls: bool = True
+    snapshot_flush: bool = False
 
 
 def _class(repl: int) -> StorageClassArgs:
@@ -123,6 +124,7 @@ def run(settings: Settings = Settings(), reveal_secrets: bool = False) -> Progra
                     "analytics": ElasticsearchClientArgs("read", ("clicks-*", "sessions")),
                 },
                 monitoring=monitoring if settings.monitoring else None,
+                snapshot_flush=settings.snapshot_flush,
             ),
         )
         pulumi.export("url", cluster.url)
@@ -394,3 +396,57 @@ def test_outputs_give_clients_what_they_need():
     assert (
         run(Settings(http_tls=False)).outputs["url"] == "http://clicks-es-http.dp-clicks.svc:9200"
     )
+
+
+def test_the_snapshot_flush_user_may_only_flush_and_is_mounted_in_every_node(crds_dir):
+    result = run(Settings(snapshot_flush=True), reveal_secrets=True)
+    secrets = {r.props["metadata"]["name"]: r.props for r in of_kind(result, "Secret")}
+    flush = secrets["clicks-snapshot-flush-es-user"]
+    assert flush["type"] == "kubernetes.io/basic-auth"
+    assert flush["stringData"]["roles"] == "snapshot-flush-maintenance"
+    roles = yaml.safe_load(secrets["clicks-es-roles"]["stringData"]["roles.yml"])
+    assert roles["snapshot-flush-maintenance"] == {
+        "cluster": [],
+        "indices": [{"names": ["*"], "privileges": ["maintenance"]}],
+    }
+    (es,) = of_kind(result, "Elasticsearch")
+    assert {"secretName": "clicks-snapshot-flush-es-user"} in es.props["spec"]["auth"]["fileRealm"]
+    for node_set in es.props["spec"]["nodeSets"]:
+        pod = node_set["podTemplate"]["spec"]
+        assert pod["volumes"] == [
+            {
+                "name": "snapshot-flush",
+                "secret": {
+                    "secretName": "clicks-snapshot-flush-es-user",
+                    "items": [
+                        {"key": "username", "path": "username"},
+                        {"key": "password", "path": "password"},
+                    ],
+                },
+            }
+        ]
+        assert pod["containers"][0]["volumeMounts"] == [
+            {
+                "name": "snapshot-flush",
+                "mountPath": "/mnt/data-pipeline/snapshot-flush",
+                "readOnly": True,
+            }
+        ]
+    validate_custom(
+        {"apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch", **es.props},
+        crds_dir,
+    )
+
+
+def test_without_the_snapshot_flush_no_user_nor_mount_exists():
+    (es,) = of_kind(run(), "Elasticsearch")
+    assert "clicks-snapshot-flush-es-user" not in repr(es.props)
+    assert all("volumes" not in n["podTemplate"]["spec"] for n in es.props["spec"]["nodeSets"])
+
+
+def test_a_client_named_like_the_flush_user_is_refused():
+    with pytest.raises(ValueError) as error:
+        dataclasses.replace(
+            _args_stub(), clients={"snapshot-flush": ElasticsearchClientArgs("read", ("a",))}
+        )
+    assert str(error.value) == "client name 'snapshot-flush' is the snapshot flush's user"

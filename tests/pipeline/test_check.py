@@ -43,10 +43,50 @@ def test_dev_summary_lists_components_and_policy_results():
     assert lines[0].startswith("Stack dev: ")
     assert "  storage" in lines
     assert "  clickstream" in lines
-    assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "2"] for line in lines)
+    assert any(line.split() == ["kubernetes:storage.k8s.io/v1:StorageClass", "4"] for line in lines)
     assert '  namespaces: {"clickstream": "dp-dev-clickstream"}' in lines  # stack outputs
-    assert "Policies: 20 enabled, 0 mandatory and 0 advisory violations" in lines
+    assert "Policies: 32 enabled, 0 mandatory and 0 advisory violations" in lines
     assert lines[-1] == "Result: passed"
+
+
+def test_prod_json_shows_the_analytics_of_both_pipelines(capsys):
+    assert check.main(["--stack", "prod", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["violations"] == []
+    kinds: dict[str, list[str]] = {}
+    for r in document["resources"]:
+        if "-spark" in r["name"] or "-tensorflow" in r["name"]:
+            kinds.setdefault(r["component"], []).append(r["type"].rsplit(":", 1)[-1])
+    assert sorted(kinds["clickstream"]) == [
+        "KafkaUser",
+        "NetworkPolicy",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PodMonitor",
+        "PrometheusRule",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "SparkApplication",
+        "VolumeSnapshotSchedule",  # of the checkpoint claim
+    ]
+    assert sorted(kinds["telemetry"]) == [
+        "KafkaUser",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PodDisruptionBudget",
+        "PodMonitor",
+        "PrometheusRule",
+        "Service",
+        "StatefulSet",
+        "VolumeSnapshotSchedule",  # of the model claim; scratch is exempt
+    ]
+    # spark-operator is installed once, for the one pipeline that runs Spark jobs.
+    assert [r["name"] for r in document["resources"] if r["type"].endswith(":Chart")] == [
+        "eck",
+        "spark-operator",
+        "strimzi",
+    ]
 
 
 def test_prod_json_lists_storage_with_zero_violations(capsys):
@@ -92,9 +132,24 @@ def test_out_writes_one_manifest_per_kubernetes_object(stack_outputs):
         documents = list(yaml.safe_load_all(manifest.read_text()))
         assert len(documents) == 1
         assert {"apiVersion", "kind", "metadata"} <= documents[0].keys()
-    # The only cloud resources so far: the Elasticsearch stage users' generated passwords.
-    assert {p.name.split("-", 1)[0] for p in (out / "cloud").iterdir()} == {"RandomPassword"}
-    assert {"type", "name", "component", "urn", "props"} == set(resources[0])
+    # Cloud resources: the Elasticsearch stage users' generated passwords, and the archive.
+    assert {p.name.split("-", 1)[0] for p in (out / "cloud").iterdir()} == {
+        "RandomPassword",
+        "Bucket",
+        "BucketLifecycleConfiguration",
+        "BucketOwnershipControls",
+        "BucketPolicy",
+        "BucketPublicAccessBlock",
+        "BucketServerSideEncryptionConfiguration",
+        "BucketVersioning",
+        "BucketObjectLockConfiguration",
+        "Key",
+        # prod's backup writer: a role for EKS Pod Identity, one association per service account.
+        "Role",
+        "RolePolicy",
+        "PodIdentityAssociation",
+    }
+    assert {"type", "name", "component", "urn", "props", "dependencies"} == set(resources[0])
     urns = [r["urn"] for r in resources]
     assert urns == sorted(urns)  # registration order varies from run to run; URN order does not
 
@@ -448,3 +503,94 @@ def test_prod_connector_with_a_clear_text_password_exits_1_naming_the_policy(
         ("connector-secrets-by-reference", "mandatory")
     ]
     assert "hunter2" not in json.dumps(violations)
+
+
+def test_prod_with_a_destination_cluster_migrates_every_pipeline(tmp_path):
+    # The kubeconfig and the pairing token are set with `pulumi config set --secret`: the stack
+    # file holds only ciphertext, which the offline check never decrypts.
+    config = committed_stack_config("prod")
+    config["data-pipeline:migration"] = {
+        "destination": {"kubeconfig": {"secure": "v1:AAAA"}, "context": "dr"},
+        "portworx": {"ip": "px-dr.example.internal", "token": {"secure": "v1:BBBB"}},
+    }
+    out = tmp_path / "out"
+    result = run_cli(
+        "--stack",
+        "prod",
+        "--json",
+        "--out",
+        str(out),
+        "--stack-file",
+        str(write_stack(tmp_path, config)),
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["violations"] == []
+    kinds = [
+        (r["component"], r["type"].rsplit(":", 1)[-1])
+        for r in document["resources"]
+        if r["type"].endswith((":ClusterPair", ":MigrationSchedule"))
+    ]
+    assert sorted(kinds) == [
+        ("migration", "ClusterPair"),
+        ("migration", "ClusterPair"),
+        ("migration", "MigrationSchedule"),
+        ("migration", "MigrationSchedule"),
+    ]
+    destination_classes = [
+        r["name"] for r in document["resources"] if r["type"].endswith(":StorageClass")
+    ]
+    # The catalog twice: on this cluster and, first, on the destination.
+    assert len(destination_classes) == 2 * 4
+    assert "v1:AAAA" not in (out / "resources.json").read_text()
+
+
+def _policies_failed(violations: list[dict]) -> list[tuple[str, str]]:
+    return sorted((v["policy"], v["level"]) for v in violations)
+
+
+def test_prod_with_versioning_off_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    def suspend(resources: list[dict]) -> None:
+        versioning = first_of_kind(resources, "BucketVersioning")
+        versioning["props"]["versioningConfiguration"]["status"] = "Suspended"
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", suspend)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-bucket-versioning", "mandatory")]
+
+
+def test_prod_without_the_public_access_block_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    def drop(resources: list[dict]) -> None:
+        resources.remove(first_of_kind(resources, "BucketPublicAccessBlock"))
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", drop)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-public-access-block", "mandatory")]
+
+
+def test_prod_with_a_wildcard_in_the_writers_policy_exits_1_naming_the_policy(
+    stack_outputs, tmp_path
+):
+    def widen(resources: list[dict]) -> None:
+        policy = first_of_kind(resources, "RolePolicy")["props"]
+        document = json.loads(policy["policy"])
+        document["Statement"][0]["Action"] = "s3:*"
+        policy["policy"] = json.dumps(document)
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", widen)
+    assert code == 1
+    assert _policies_failed(violations) == [("archive-writer-least-privilege", "mandatory")]
+
+
+def test_prod_without_a_claims_snapshot_schedule_exits_1_naming_the_policy(stack_outputs, tmp_path):
+    removed: list[str] = []
+
+    def unschedule(resources: list[dict]) -> None:
+        schedule = first_of_kind(resources, "VolumeSnapshotSchedule")
+        removed.append(schedule["props"]["spec"]["template"]["spec"]["persistentVolumeClaimName"])
+        resources.remove(schedule)
+
+    code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", unschedule)
+    assert code == 1
+    assert _policies_failed(violations) == [("storage-cloud-snapshot-coverage", "mandatory")]
+    assert removed[0] in violations[0]["message"]

@@ -1,8 +1,7 @@
 """The loader section: defaults and the exact message per bad value.
 
-``pipelines.<p>.loader`` is not yet part of PipelineConfig, so the model is validated on its own:
-paths start at the section (``data-pipeline:connectors...``); once wired in they gain the
-``pipelines.<p>.loader.`` prefix.
+The model is validated on its own: paths start at the section (``data-pipeline:connectors...``);
+in a stack file they carry the ``pipelines.<p>.loader.`` prefix (tests at the end).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The analytics section's Spark part: defaults and the exact message per bad value.
 
-``pipelines.<p>.analytics`` is not yet part of PipelineConfig, so the model is validated on its
-own: paths start at the section (``data-pipeline:spark.jobs...``).
+The model is validated on its own: paths start at the section (``data-pipeline:spark.jobs...``);
+its rules across sections are in ``test_config_analytics.py``.
 """
 
 from __future__ import annotations

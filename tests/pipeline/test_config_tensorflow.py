@@ -1,7 +1,7 @@
 """The TensorFlow section: defaults and the exact message per bad value.
 
-``pipelines.<p>.analytics.tensorflow`` is wired in by the analytics section, so the model is
-validated on its own: paths start at the section (``data-pipeline:model...``).
+The model is validated on its own: paths start at the section (``data-pipeline:model...``); its
+rules across sections are in ``test_config_analytics.py``.
 """
 
 from __future__ import annotations

@@ -113,6 +113,8 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "portworx-io-profile-current",
         "storage-approved-classes",
         "storage-claims-within-quota",
+        "storage-cloud-snapshot-coverage",
+        "snapshot-reclaim-retain",
         "kafka-replication",
         "kafka-min-insync-replicas",
         "kafka-unclean-leader-election",
@@ -124,6 +126,16 @@ def test_policy_pack_main_loads_with_only_its_folder_on_sys_path(tmp_path):
         "connector-secrets-by-reference",
         "storage-access-modes",
         "workload-restricted-pods",
+        "archive-bucket-versioning",
+        "archive-bucket-encryption",
+        "archive-public-access-block",
+        "archive-tls-only",
+        "archive-lifecycle",
+        "archive-no-force-destroy",
+        "archive-object-lock",
+        "archive-writer-least-privilege",
+        "autopilot-approval",
+        "autopilot-claim-growth-targets",
     ]
 
 
@@ -184,6 +196,7 @@ def test_the_language_hosts_config_path_rejects_a_misspelt_top_level_key(tmp_pat
     config = {**MINIMAL_CONFIG, "storge": {"classes": {}}}
     result = run_with_host_environment(config, [], tmp_path)
     assert result == {
-        "error": "data-pipeline:storge: unknown key (allowed here: environment, kubernetes, "
-        "monitoring, operators, pipelines, storage)"
+        "error": "data-pipeline:storge: unknown key (allowed here: archive, autopilot, "
+        "environment, kubernetes, migration, "
+        "monitoring, operators, pipelines, protection, storage)"
     }

@@ -37,7 +37,7 @@ KITCHEN_SINK = minimal_config(
     },
     pipelines={
         "a": {
-            "storage": {"db": "2Ti", "shared": "2Gi"},
+            "storage": {"db": "2Ti", "shared": "2Gi", "scratch": "50Gi"},
             "kafka": {
                 "storageRole": "db",
                 "authentication": "scram-sha-512",
@@ -64,7 +64,7 @@ KITCHEN_SINK = minimal_config(
                 "masters": {**SMALL_NODES, "storageRole": "db"},
                 "data": {**SMALL_NODES, "storageRole": "db"},
                 "kibana": {"enabled": True},
-                "clients": {"analytics": {"privileges": "read", "indices": ["events*"]}},
+                "clients": {"reporting": {"privileges": "read", "indices": ["events*"]}},
             },
             "loader": {
                 "pluginDelivery": "imageArtifact",
@@ -73,9 +73,31 @@ KITCHEN_SINK = minimal_config(
                     "events": {"topics": ["events"], "index": {"name": "events-all", "alias": True}}
                 },
             },
+            "analytics": {
+                "spark": {
+                    "checkpoint": {"role": "shared", "size": "1Gi"},
+                    "scratch": {"role": "scratch", "size": "5Gi"},
+                    "jobs": {
+                        "stream": {
+                            "type": "streaming",
+                            "mainApplicationFile": "local:///opt/spark/jars/stream.jar",
+                            "mainClass": "org.example.Stream",
+                            "reads": {"topics": ["events"]},
+                            "driver": {"memoryOverhead": "512m"},
+                            "dynamicAllocation": {"enabled": True, "min": 1, "max": 3},
+                        },
+                        "daily": {
+                            "type": "scheduled",
+                            "schedule": "0 3 * * *",
+                            "mainApplicationFile": "local:///opt/spark/work-dir/daily.py",
+                            "reads": {"indices": ["events-all"]},
+                        },
+                    },
+                }
+            },
         },
         "b": {
-            "storage": {"scratch": "3Gi", "db": "1Ti"},
+            "storage": {"scratch": "3Gi", "db": "1Ti", "shared": "5Gi"},
             "kafka": {
                 "storageRole": "db",
                 "nodePools": "combined",
@@ -85,6 +107,19 @@ KITCHEN_SINK = minimal_config(
             "loader": {
                 "image": "registry.example.com/connect-es:16.0.1-kafka-4.3.1",
                 "connectors": {"logs": {"topics": ["logs"]}},
+            },
+            "analytics": {
+                "tensorflow": {
+                    "image": "registry.example.com/scorer:2.18.0",
+                    "kind": "Deployment",
+                    "gpus": 1,
+                    "command": ["/usr/bin/tf_serving_entrypoint.sh"],
+                    "args": ["--monitoring_config_file=/etc/tf/monitoring.config"],
+                    "model": {"size": "1Gi"},
+                    "scratch": {"size": "1Gi"},
+                    "reads": {"topics": ["logs"], "indices": ["logs*"]},
+                    "metrics": {},
+                }
             },
         },
     },
@@ -130,6 +165,13 @@ def test_builtin_kinds_are_valid_in_the_oldest_supported_kubernetes(manifests_by
         "Secret",
         "ConfigMap",
         "Deployment",
+        "StatefulSet",
+        "Service",
+        "PodDisruptionBudget",
+        "PersistentVolumeClaim",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
     }
 
 
@@ -149,6 +191,14 @@ def test_custom_resources_are_valid_against_their_crds(manifests_by_schema, crds
         "Kibana",
         "KafkaConnect",
         "KafkaConnector",
+        "SparkApplication",
+        "ScheduledSparkApplication",
+        "AutopilotRule",
+        "SchedulePolicy",
+        "BackupLocation",
+        "VolumeSnapshotSchedule",
+        "Rule",
+        "ApplicationBackupSchedule",
     }
     for manifest in custom:
         validate_custom(manifest, crds_dir)

@@ -431,6 +431,9 @@ def pulumi_messages(
             )
             for r in resources
         ]
+        by_urn = {r.urn: r for r in policy_resources}
+        for policy_resource, resource in zip(policy_resources, resources, strict=True):
+            policy_resource.dependencies = [by_urn[urn] for urn in resource.dependencies]
         built.validate(StackValidationArgs(policy_resources, settings or {}), report)
     return reported
 

@@ -161,8 +161,10 @@ def test_prod_with_a_read_write_many_claim_on_a_class_not_sharedv4_exits_1_namin
 
     code, violations = evaluate_changed_output(stack_outputs, tmp_path, "prod", add_models_claim)
     assert code == 1
+    # The new claim has no cloud snapshot schedule either.
     assert [(v["policy"], v["level"], v["resource"]) for v in violations] == [
-        (POLICY, "mandatory", "models")
+        (POLICY, "mandatory", "models"),
+        ("storage-cloud-snapshot-coverage", "mandatory", "models"),
     ]
     assert violations[0]["message"].startswith(
         'PersistentVolumeClaim "models" asks for ReadWriteMany at spec.accessModes on class '

@@ -275,3 +275,42 @@ def test_each_kind_has_one_class_reader_so_no_module_silently_replaces_another()
     modules = (claims, strimzi, eck)
     kinds = [kind for module in modules for kind in module.CLASS_READERS]
     assert len(kinds) == len(set(kinds)) == 12
+
+
+SCRATCH = "spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options"
+
+
+def spark_application(class_name: str, kind: str = "SparkApplication") -> Resource:
+    """An application whose executors each get a claim Spark creates (``OnDemand``)."""
+    spec = {
+        "executor": {"instances": 2},
+        "sparkConf": {
+            f"{SCRATCH}.claimName": "OnDemand",
+            f"{SCRATCH}.storageClass": class_name,
+            f"{SCRATCH}.sizeLimit": "20Gi",
+        },
+    }
+    props = {
+        "kind": kind,
+        "metadata": {"name": "job"},
+        "spec": {"schedule": "@hourly", "template": spec} if kind.startswith("Scheduled") else spec,
+    }
+    return Resource(f"kubernetes:sparkoperator.k8s.io/v1beta2:{kind}", "job", props, "urn:job")
+
+
+@pytest.mark.parametrize("kind", ["SparkApplication", "ScheduledSparkApplication"])
+@pytest.mark.parametrize("run", [messages, pulumi_messages], ids=["engine", "pulumi_policy"])
+def test_the_claims_spark_creates_per_executor_are_judged(run, kind):
+    where = "spec.template." if kind.startswith("Scheduled") else "spec."
+    assert run(POLICY, [CATALOG, spark_application("px-prod-db-0a1b2c3d", kind)]) == []
+    assert run(POLICY, [CATALOG, spark_application("rogue", kind)]) == [
+        f"{kind} \"job\" uses class 'rogue' at "
+        f'{where}sparkConf["{SCRATCH}.storageClass"], which is not in the stack\'s catalog; '
+        "use one of: px-prod-db-0a1b2c3d"
+    ]
+
+
+def test_a_claim_spark_is_given_by_name_is_not_one_it_creates():
+    job = spark_application("rogue")
+    job.props["spec"]["sparkConf"][f"{SCRATCH}.claimName"] = "existing-claim"
+    assert messages(POLICY, [CATALOG, job]) == []

@@ -16,10 +16,9 @@ def levels(config: dict) -> dict[str, str]:
 
 def test_each_policy_has_its_own_default_level():
     resolved = levels({})
-    assert resolved["portworx-io-profile-current"] == "advisory"
-    assert {level for name, level in resolved.items() if name != "portworx-io-profile-current"} == {
-        "mandatory"
-    }
+    advisory = {"portworx-io-profile-current", "storage-cloud-snapshot-coverage"}
+    assert {name for name, level in resolved.items() if level == "advisory"} == advisory
+    assert {level for name, level in resolved.items() if name not in advisory} == {"mandatory"}
 
 
 def test_all_sets_every_level_and_a_policy_entry_overrides_it():

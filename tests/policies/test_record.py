@@ -25,7 +25,9 @@ from tests.conftest import PROJECT_DIR
         ("kubernetes:yaml:ConfigFile", None),
         ("pulumi:providers:kubernetes", None),
         ("data-pipeline:storage:PortworxStorage", None),
-        ("aws:s3/bucket:Bucket", None),
+        ("aws:s3/bucket:Bucket", Kind("aws:s3", "Bucket")),
+        ("aws:iam/rolePolicy:RolePolicy", Kind("aws:iam", "RolePolicy")),
+        ("pulumi:providers:aws", None),
     ],
 )
 def test_kinds_are_group_and_kind_whatever_the_version(token, kind):
