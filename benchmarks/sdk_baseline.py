@@ -72,19 +72,23 @@ def _typed(token: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOp
     cls(name, opts=opts, **{_snake(key): value for key, value in props.items()})
 
 
-def _typed_provider(package: str, name: str, props: dict[str, Any]) -> pulumi.ProviderResource:
+def _typed_provider(
+    package: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions
+) -> pulumi.ProviderResource:
     cls = _class_at(f"pulumi_{package.replace('-', '_')}", "Provider")
     if cls is None:
-        return pulumi.ProviderResource(package, name, props)
-    return cls(name, **{_snake(key): value for key, value in props.items()})
+        return pulumi.ProviderResource(package, name, props, opts)
+    return cls(name, opts=opts, **{_snake(key): value for key, value in props.items()})
 
 
 def _bare(token: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
     pulumi.CustomResource(token, name, props, opts)
 
 
-def _bare_provider(package: str, name: str, props: dict[str, Any]) -> pulumi.ProviderResource:
-    return pulumi.ProviderResource(package, name, props)
+def _bare_provider(
+    package: str, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions
+) -> pulumi.ProviderResource:
+    return pulumi.ProviderResource(package, name, props, opts)
 
 
 # Per floor: how a resource is registered, how a provider is.
@@ -104,7 +108,8 @@ def register(entries: list[dict[str, Any]], floor: str) -> None:
     for entry in entries:
         if entry["type"].startswith(PROVIDER_PREFIX):
             package = entry["type"].removeprefix(PROVIDER_PREFIX)
-            providers[package] = create_provider(package, entry["name"], entry["props"])
+            opts = pulumi.ResourceOptions(parent=components.get(entry["component"]))
+            providers[package] = create_provider(package, entry["name"], entry["props"], opts)
     for entry in entries:
         token = entry["type"]
         if token.startswith((PROJECT_PREFIX, PROVIDER_PREFIX)):
