@@ -11,6 +11,7 @@ import contextlib
 import copy
 import io
 import tempfile
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from pipeline import check
+from pipeline.config import elasticsearch, loader, tensorflow
 from pipeline.config.base import NAMESPACE, _path
 from tests.properties.walk import (
     STACK_SHAPE,
@@ -34,6 +36,12 @@ UNKNOWN_KEY = "notAKey"
 BAD_NAME = "Not A Name!"
 UNDECLARED = "undeclared-name"
 BAD_TEXT = "Not Valid!"
+# Elasticsearch indices are declared nowhere in a stack (a connector creates its index on its
+# first write): a name that matches a topic's is a coincidence, not a reference.
+INDEX_NAMES = {
+    tuple(typing.get_args(kind)[1:])
+    for kind in (elasticsearch.IndexPattern, loader.IndexName, tensorflow.IndexPattern)
+}
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,8 @@ def _bad_text(node: Node, names: set[str]) -> Iterator[Edit]:
         return
     if shape.rejects(BAD_TEXT):
         yield Edit("text of the wrong form", node.path, BAD_TEXT, node.path)
-    if isinstance(value, str) and value in names and not shape.rejects(UNDECLARED):
+    is_index = shape.metadata in INDEX_NAMES
+    if isinstance(value, str) and value in names and not is_index and not shape.rejects(UNDECLARED):
         yield Edit("a reference to nothing declared", node.path, UNDECLARED, node.path)
 
 
