@@ -99,7 +99,7 @@ def test_every_stack_has_numbers_to_draw():
         assert any(path[0] != PIPELINES for path in FREE[stack]), stack
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_configs())
 def test_a_valid_config_passes_the_check_and_the_stacks_mandatory_policies(drawn):
     stack, config = drawn
