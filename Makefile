@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 POLICY_ARGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: install check test lint preview up clean
+.PHONY: install check test lint bench preview up clean
 
 ## install: create .venv and install the project with its test tools
 install: $(VENV)/.installed
@@ -31,6 +31,11 @@ test: install lint
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+## bench: speed, scale and memory of the offline check against the SDK's floors (~11 min on 2
+## cores); a quick run (~1 min): make bench BENCH_ARGS="--runs 1 --sizes 1,10"
+bench: install
+	$(PY) benchmarks/offline_check.py $(BENCH_ARGS)
 
 ## preview: offline check, then `pulumi preview` of STACK with its policy config
 preview: check

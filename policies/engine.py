@@ -115,14 +115,40 @@ def settings_schema(policy: Policy) -> dict[str, Any]:
     return {"type": "object", "properties": dict(policy.config), "additionalProperties": False}
 
 
+# Deeper than any resource's inputs or config file: deeper input is refused before the
+# recursive readers see it, whatever the depth of the stack they are called from.
+MAX_JSON_DEPTH = 200
+
+
 def read_json(path: Path, error: type[Exception]) -> Any:
     """The JSON document in ``path``; ``error`` with the reason when it cannot be had."""
+    too_deep = error(f"{path}: nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise too_deep
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deeply lists and objects nest in ``document`` (without recursing)."""
+    deepest = 0
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return deepest
 
 
 def load_pack_config(path: Path | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from pipeline.config.base import (
     ShortName,
     between,
     matching,
+    no_duplicates,
     raise_problems,
 )
 from pipeline.config.kafka import TopicName
@@ -120,8 +121,8 @@ class RestartConfig(ConfigModel):
 class ReadsConfig(ConfigModel):
     """What the job reads: topics of the pipeline's Kafka, indices of its Elasticsearch."""
 
-    topics: tuple[TopicName, ...] = ()
-    indices: tuple[IndexName, ...] = ()
+    topics: Annotated[tuple[TopicName, ...], AfterValidator(no_duplicates)] = ()
+    indices: Annotated[tuple[IndexName, ...], AfterValidator(no_duplicates)] = ()
 
 
 class SparkJobConfig(ConfigModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -68,6 +69,15 @@ def at_least_one(values: tuple) -> tuple:
     items are bad, twice.)"""
     if not values:
         raise not_allowed("at least one entry")
+    return values
+
+
+def no_duplicates(values: tuple) -> tuple:
+    """A list that names each thing once: a repeat is a typo or a merge gone wrong, never a
+    setting."""
+    repeated = [f"{value} {count} times" for value, count in Counter(values).items() if count > 1]
+    if repeated:
+        raise config_rule("lists " + ", ".join(repeated))
     return values
 
 

@@ -23,6 +23,7 @@ from pipeline.config.base import (
     between,
     config_rule,
     matching,
+    no_duplicates,
     raise_problems,
 )
 from pipeline.config.compute import MemoryQuantity, ResourcesConfig, resources
@@ -76,8 +77,8 @@ class KafkaTopicConfig(ConfigModel):
 class KafkaClientConfig(ConfigModel):
     """A stage that talks to Kafka: it gets a KafkaUser allowed exactly these topics."""
 
-    produces: tuple[TopicName, ...] = ()
-    consumes: tuple[TopicName, ...] = ()
+    produces: Annotated[tuple[TopicName, ...], AfterValidator(no_duplicates)] = ()
+    consumes: Annotated[tuple[TopicName, ...], AfterValidator(no_duplicates)] = ()
     group: DnsLabel | None = None
     """Consumer group; ``<pipeline>-<client>`` when unset."""
 
@@ -102,7 +103,7 @@ class KafkaConfig(ConfigModel):
     """How clients authenticate on the TLS listener (mutual TLS or SCRAM over TLS)."""
     plaintext_listener: bool = False
     """Also open an unauthenticated, unencrypted listener (9092). Never in prod."""
-    client_namespaces: tuple[DnsLabel, ...] = ()
+    client_namespaces: Annotated[tuple[DnsLabel, ...], AfterValidator(no_duplicates)] = ()
     """Other namespaces whose pods may reach the client listener (the pipeline's own may)."""
     config: dict[str, ConfigValue] = Field(default_factory=dict)
     """Broker config over the durable defaults (default.replication.factor 3, min.insync.replicas

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from pipeline.config.base import Cidr, ConfigModel, DnsLabel, ShortName, at_least_one
+from pipeline.config.base import (
+    Cidr,
+    ConfigModel,
+    DnsLabel,
+    ShortName,
+    at_least_one,
+    no_duplicates,
+)
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -14,10 +21,14 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class ApiServerConfig(ConfigModel):
     """Where pods that talk to the Kubernetes API (operators' helpers, Spark drivers) may go."""
 
-    cidrs: Annotated[tuple[Cidr, ...], AfterValidator(at_least_one)] = ("0.0.0.0/0",)
+    cidrs: Annotated[
+        tuple[Cidr, ...], AfterValidator(at_least_one), AfterValidator(no_duplicates)
+    ] = ("0.0.0.0/0",)
     """Addresses of the API server's endpoints. Set them to the control plane's range: the
     default allows any address, on the API ports only."""
-    ports: Annotated[tuple[Port, ...], AfterValidator(at_least_one)] = (443, 6443)
+    ports: Annotated[
+        tuple[Port, ...], AfterValidator(at_least_one), AfterValidator(no_duplicates)
+    ] = (443, 6443)
 
 
 class KubernetesConfig(ConfigModel):
@@ -32,6 +43,6 @@ class KubernetesConfig(ConfigModel):
     retain_on_delete: bool = True
     """Leave namespaces (with their claims and guard rails) in the cluster on ``pulumi destroy``."""
     api_server: ApiServerConfig = ApiServerConfig()
-    zones: tuple[DnsLabel, ...] = ()
+    zones: Annotated[tuple[DnsLabel, ...], AfterValidator(no_duplicates)] = ()
     """Names of the cluster's zones (values of storage.placement.topologyKey), for the capacity
     plan's share per zone; unset: the plan shows the cluster as one."""

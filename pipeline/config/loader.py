@@ -25,6 +25,7 @@ from pipeline.config.base import (
     ConfigModel,
     Problem,
     ShortName,
+    at_least_one,
     between,
     matching,
     not_allowed,
@@ -86,7 +87,7 @@ class IndexConfig(ConfigModel):
 class ConnectorConfig(ConfigModel):
     """One Elasticsearch sink connector (consumer group ``connect-<name>``)."""
 
-    topics: Annotated[tuple[TopicName, ...], Field(min_length=1)]
+    topics: Annotated[tuple[TopicName, ...], AfterValidator(at_least_one)]
     """Topics of the pipeline's Kafka to load."""
     tasks_max: Annotated[int, AfterValidator(between(1, 1000))] = 2
     """Tasks share the topics' partitions: more tasks than partitions sit idle."""

@@ -22,6 +22,7 @@ from pipeline.config.base import (
     between,
     config_rule,
     matching,
+    no_duplicates,
     raise_problems,
 )
 
@@ -132,7 +133,7 @@ class ProtectionConfig(ConfigModel):
     """Fewest snapshots or backups any schedule of a policy in use keeps."""
     reclaim_policy: Literal["Retain", "Delete"] = "Retain"
     """Retain: deleting a schedule (or the stack) keeps the snapshots and backups it made."""
-    exempt_roles: tuple[ShortName, ...] = ("scratch",)
+    exempt_roles: Annotated[tuple[ShortName, ...], AfterValidator(no_duplicates)] = ("scratch",)
     """Storage roles whose claims hold nothing worth a snapshot."""
 
     @model_validator(mode="after")

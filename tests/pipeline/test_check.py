@@ -239,7 +239,17 @@ def test_encrypted_stack_values_become_placeholders_and_are_never_printed(tmp_pa
     assert secret["stringData"] == {"passphrase": "[secret]"}
 
 
-def test_two_runs_write_byte_identical_trees_and_json(tmp_path):
+def test_a_stack_file_that_is_not_text_exits_2(tmp_path, capsys):
+    stack_file = tmp_path / "Pulumi.candidate.yaml"
+    stack_file.write_bytes(b"config:\n  data-pipeline:environment: \xff\n")
+    assert check.main(["--stack", "dev", "--stack-file", str(stack_file)]) == 2
+    assert capsys.readouterr().err == (
+        "error: Pulumi.candidate.yaml is not UTF-8 text (invalid start byte)\n"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_two_runs_write_byte_identical_trees_and_json(stack, tmp_path):
     # Different hash seeds, as two separate invocations get: nothing may depend on them.
     outputs = []
     for seed in ("1", "2"):
@@ -250,7 +260,7 @@ def test_two_runs_write_byte_identical_trees_and_json(tmp_path):
                 "-m",
                 "pipeline.check",
                 "--stack",
-                "prod",
+                stack,
                 "--out",
                 str(out),
                 "--json",

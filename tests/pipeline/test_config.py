@@ -156,6 +156,22 @@ def test_bad_value_gives_one_exact_message(raw, message):
     assert error_of(raw) == message
 
 
+def test_lists_of_zones_cidrs_and_ports_name_each_once():
+    raw = minimal_config(
+        kubernetes={
+            "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1a"],
+            "apiServer": {"cidrs": ["10.0.0.0/16", "10.0.0.0/16"], "ports": [443, 443]},
+        }
+    )
+    assert error_of(raw) == "\n".join(
+        [
+            "data-pipeline:kubernetes.apiServer.cidrs: lists 10.0.0.0/16 2 times",
+            "data-pipeline:kubernetes.apiServer.ports: lists 443 2 times",
+            "data-pipeline:kubernetes.zones: lists eu-west-1a 2 times",
+        ]
+    )
+
+
 def test_every_bad_value_is_reported_at_once():
     raw = minimal_config(environment="qa", storage={"classes": {"db": {"repl": 0, "fs": "btrfs"}}})
     assert error_of(raw).splitlines() == [

@@ -138,6 +138,18 @@ def test_kafka_defaults_follow_the_vendors_guidance():
             ],
         ),
         (
+            {
+                "topics": {"events": {}, "views": {}},
+                "clients": {"web": {"produces": ["events", "views", "events", "views", "events"]}},
+                "clientNamespaces": ["apps", "apps"],
+            },
+            [
+                "data-pipeline:pipelines.clicks.kafka.clientNamespaces: lists apps 2 times",
+                "data-pipeline:pipelines.clicks.kafka.clients.web.produces: lists events 3 "
+                "times, views 2 times",
+            ],
+        ),
+        (
             {"authentication": "plain"},
             [
                 'data-pipeline:pipelines.clicks.kafka.authentication: "plain" is not allowed '

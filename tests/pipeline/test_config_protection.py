@@ -193,3 +193,5 @@ def test_reclaim_policy_and_exempt_roles_are_checked():
         'data-pipeline:exemptRoles[0]: "Scratch" is not allowed (a DNS label of at most 30 '
         "characters: lowercase letters, digits and '-')",
     ]
+    raw = with_changes(exemptRoles=["scratch", "scratch"])
+    assert error_of(raw) == ["data-pipeline:exemptRoles: lists scratch 2 times"]

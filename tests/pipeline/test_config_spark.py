@@ -108,6 +108,13 @@ JOB = "data-pipeline:spark.jobs.events"
             [f"{JOB}.reads.topics: a streaming job reads at least one topic"],
         ),
         (
+            analytics(reads={"topics": ["clicks", "clicks"], "indices": ["a", "b", "a"]}),
+            [
+                f"{JOB}.reads.topics: lists clicks 2 times",
+                f"{JOB}.reads.indices: lists a 2 times",
+            ],
+        ),
+        (
             analytics(type="scheduled", schedule="@daily", reads={}),
             [f"{JOB}.reads: name the topics and/or indices the job reads"],
         ),
