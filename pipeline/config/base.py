@@ -122,6 +122,17 @@ ShortName = Annotated[
         )
     ),
 ]
+# A pipeline's name also names its Kafka cluster and Services, which must start with a letter.
+PipelineName = Annotated[
+    str,
+    AfterValidator(
+        matching(
+            r"(?=.{1,30}$)[a-z]([-a-z0-9]*[a-z0-9])?",
+            "a DNS-1035 label of at most 30 characters: lowercase letters, digits and '-', "
+            "starting with a letter",
+        )
+    ),
+]
 LabelKey = Annotated[
     str,
     AfterValidator(

@@ -14,8 +14,8 @@ from pipeline.config.archive import ArchiveConfig
 from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import (
     ConfigModel,
+    PipelineName,
     Problem,
-    ShortName,
     raise_problems,
     read_namespace_values,
     validate,
@@ -35,7 +35,7 @@ class StackConfig(ConfigModel):
 
     environment: Literal["dev", "staging", "prod"]
     storage: StorageConfig
-    pipelines: Annotated[dict[ShortName, PipelineConfig], Field(min_length=1)]
+    pipelines: Annotated[dict[PipelineName, PipelineConfig], Field(min_length=1)]
     kubernetes: KubernetesConfig = KubernetesConfig()
     operators: OperatorsConfig = OperatorsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()

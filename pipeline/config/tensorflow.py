@@ -15,7 +15,6 @@ suits stateless serving: each pod then gets a fresh ephemeral scratch claim that
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
@@ -29,6 +28,7 @@ from pipeline.config.base import (
     ShortName,
     between,
     matching,
+    no_duplicates,
     raise_problems,
 )
 from pipeline.config.compute import ResourcesConfig, resources
@@ -122,21 +122,11 @@ class ReadsConfig(ConfigModel):
     Both empty: the workers serve the model and read neither (no credentials, no egress).
     """
 
-    topics: tuple[TopicName, ...] = ()
-    indices: tuple[IndexPattern, ...] = ()
+    topics: Annotated[tuple[TopicName, ...], AfterValidator(no_duplicates)] = ()
+    indices: Annotated[tuple[IndexPattern, ...], AfterValidator(no_duplicates)] = ()
     """Index names or patterns (``clicks-*``) the workers read through the REST API."""
     consumer_group: ShortName = "tensorflow"
     """The Kafka consumer group the workers share: their Kafka user may read only this one."""
-
-    @model_validator(mode="after")
-    def _no_duplicates(self) -> ReadsConfig:
-        raise_problems(
-            Problem((key,), rule=f"lists {value} {count} times")
-            for key, values in (("topics", self.topics), ("indices", self.indices))
-            for value, count in Counter(values).items()
-            if count > 1
-        )
-        return self
 
 
 class TensorflowConfig(ConfigModel):

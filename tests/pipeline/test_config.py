@@ -72,8 +72,8 @@ def test_unset_repl_defaults_to_three_copies():
         ),
         (
             minimal_config(pipelines={"Clicks": {"storage": {"db": "1Gi"}}}),
-            'data-pipeline:pipelines.Clicks: "Clicks" is not allowed (a DNS label of at most '
-            "30 characters: lowercase letters, digits and '-')",
+            'data-pipeline:pipelines.Clicks: "Clicks" is not allowed (a DNS-1035 label of at '
+            "most 30 characters: lowercase letters, digits and '-', starting with a letter)",
         ),
         (
             minimal_config(pipelines={}),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +27,7 @@ CONFIGS = {stack: stack_config(stack) for stack in STACKS}
 PIPELINES = "pipelines"
 QUOTAS = "storage"
 # Pipeline names as ShortName allows them, but starting with a letter: the Kafka cluster and the
-# Services named after a pipeline must be DNS-1035 labels (see the xfail test below).
+# Services named after a pipeline must be DNS-1035 labels (the config refuses others; below).
 PIPELINE_NAMES = st.from_regex(r"[a-z]([-a-z0-9]{0,28}[a-z0-9])?", fullmatch=True)
 
 
@@ -109,15 +108,12 @@ def test_a_valid_config_passes_the_check_and_the_stacks_mandatory_policies(drawn
     assert out.splitlines()[-1] == "Result: passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="ShortName lets a pipeline name start with a digit, which its Kafka cluster's name "
-    "cannot: pipelines' keys need a DNS-1035 label type in pipeline/config/stack.py (lead)",
-)
 def test_a_pipeline_name_starting_with_a_digit_is_a_config_error():
     config = copy.deepcopy(CONFIGS["dev"])
     config[PIPELINES] = {"1st": next(iter(config[PIPELINES].values()))}
     code, _, err = run_check("dev", config)
     assert code == 2
-    assert err.startswith("error: data-pipeline:pipelines.1st: ")
+    assert err == (
+        'error: data-pipeline:pipelines.1st: "1st" is not allowed (a DNS-1035 label of at most 30 '
+        "characters: lowercase letters, digits and '-', starting with a letter)\n"
+    )
