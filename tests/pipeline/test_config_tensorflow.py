@@ -133,7 +133,7 @@ def test_metrics_default_to_tf_servings_prometheus_path():
                 "data-pipeline:reads.topics: lists clicks 2 times",
                 'data-pipeline:reads.indices[0]: "Clicks" is not allowed (an Elasticsearch '
                 "index, alias or pattern such as clicks-*: lowercase letters, digits, '.', '_', "
-                "'-' and '*', not starting with '.', '_' or '-')"
+                "'-' and '*', not starting with '.', '_' or '-')",
             ],
         ),
         (
