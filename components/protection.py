@@ -246,9 +246,9 @@ class NamespaceProtection(pulumi.ComponentResource):
             "region": archive.region,
             "endpoint": archive.endpoint,
             "disableSSL": False,
-            # The bucket's own default encryption uses the customer key; this makes Stork ask
-            # for KMS encryption on every upload too, which the bucket policy requires.
-            "sse": "aws:kms",
+            # No `sse`: an upload that asks for aws:kms without naming a key is encrypted with
+            # AWS's own aws/s3 key, while one that asks for nothing gets the bucket's default,
+            # SSE-KMS under the archive's customer key (whose policy says who may read).
             "useIam": archive.access_key is None,
         }
         location: dict[str, Any] = {"type": "s3", "path": archive.bucket, "s3Config": s3_config}

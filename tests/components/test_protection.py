@@ -149,7 +149,6 @@ def test_the_backup_location_names_the_bucket_and_takes_the_key_by_reference(res
                 "region": "eu-west-1",
                 "endpoint": "s3.amazonaws.com",
                 "disableSSL": False,
-                "sse": "aws:kms",
                 "useIam": False,
             },
             "secretConfig": "clicks-archive-key",
