@@ -7,7 +7,7 @@ import yaml
 
 from components.network import ElementFlows, Flow, Peer, create_flow_policy, kubernetes_api_flow
 from pipeline.offline import run_program
-from tests.conftest import PROJECT_DIR, minimal_config, run_with_config
+from tests.conftest import PROJECT_DIR, run_with_config
 from tests.schemas import validate_builtin
 
 BROKERS = {"app": "broker"}
@@ -83,8 +83,11 @@ def test_an_element_without_egress_leaves_egress_to_the_default_deny():
 def test_default_providers_are_disabled_and_every_resource_names_its_provider():
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     assert project["config"]["pulumi:disable-default-providers"] == {"value": ["*"]}
-    run = run_with_config(minimal_config())
+    # prod: every kind of resource the program makes (Kubernetes, AWS, generated passwords).
+    prod = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())["config"]
+    run = run_with_config({key.split(":", 1)[1]: value for key, value in prod.items()}, "prod")
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+    assert {r.type.split(":", 1)[0] for r in custom} == {"kubernetes", "aws", "random"}
     assert custom
     assert all(r.provider.startswith("urn:pulumi:") for r in custom), [
         r.name for r in custom if not r.provider
