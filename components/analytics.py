@@ -209,9 +209,16 @@ class SparkJobs(pulumi.ComponentResource):
                 "storageClassName": storage.name,
                 "resources": {"requests": {"storage": args.checkpoint_size}},
             },
-            # The checkpoints are the queries' progress and state: losing them replays or
-            # skips input. They outlive the jobs and the stack.
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The checkpoints are the queries' progress and state: losing them replays or
+                # skips input. They outlive the jobs and the stack.
+                retain_on_delete=True,
+                # A claim's class is immutable, and a replacement of this named, retained claim
+                # could only collide with it: a change of the role's class leaves the live
+                # checkpoints where they are (growing the size still applies in place).
+                ignore_changes=["spec.storageClassName"],
+            ),
         )
 
     def _create_flows(self) -> None:

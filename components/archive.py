@@ -310,7 +310,13 @@ class SnapshotArchive(pulumi.ComponentResource):
 
     def _create_companions(self, bucket: aws.s3.Bucket, key: aws.kms.Key | None) -> None:
         args, name = self._args, self._name
-        at_bucket = {"bucket": bucket.id, "opts": self._in_aws}
+        # The bucket's safeguards stay with it: a destroy that gets past `protect` (e.g. with
+        # --exclude-protected) must not strip its encryption, policy, lifecycle or versioning
+        # (deleting a BucketVersioning suspends versioning) while the data remains.
+        kept = pulumi.ResourceOptions.merge(
+            self._in_aws, pulumi.ResourceOptions(retain_on_delete=True)
+        )
+        at_bucket = {"bucket": bucket.id, "opts": kept}
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership", rule={"object_ownership": "BucketOwnerEnforced"}, **at_bucket
         )
@@ -346,11 +352,11 @@ class SnapshotArchive(pulumi.ComponentResource):
             policy=self._bucket_policy(bucket.arn, algorithm, key),
             # S3 rejects a policy written while the public access block is being changed.
             opts=pulumi.ResourceOptions.merge(
-                self._in_aws, pulumi.ResourceOptions(depends_on=[public_access])
+                kept, pulumi.ResourceOptions(depends_on=[public_access])
             ),
         )
         after_versioning = pulumi.ResourceOptions.merge(
-            self._in_aws, pulumi.ResourceOptions(depends_on=[versioning])
+            kept, pulumi.ResourceOptions(depends_on=[versioning])
         )
         lifecycle = args.lifecycle
         aws.s3.BucketLifecycleConfiguration(

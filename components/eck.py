@@ -59,6 +59,8 @@ CA_CERT_KEY = "ca.crt"
 # extra volume, and the data would land on the pod's ephemeral storage.
 DATA_VOLUME = "elasticsearch-data"
 CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+# ECK's StatefulSet per nodeSet (``<es>-es-<nodeSet>``) selects its pods by both labels.
+STATEFULSET_NAME_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 _FLUSH_VOLUME = "snapshot-flush"
 KIBANA_NAME_LABEL = "kibana.k8s.elastic.co/name"
 ELASTICSEARCH_CONTAINER = "elasticsearch"

@@ -27,6 +27,7 @@ from components.eck import (
     CLUSTER_NAME_LABEL,
     HTTP_PORT,
     KIBANA_NAME_LABEL,
+    STATEFULSET_NAME_LABEL,
     TRANSPORT_PORT,
     ClusterSpec,
     EckNames,
@@ -153,8 +154,9 @@ class ElasticsearchCluster(pulumi.ComponentResource):
     """Each claim the cluster's nodes get (``<template>-<es>-es-<nodeSet>-<n>``) -> its
     storage role: what snapshot schedules cover."""
     claim_labels: dict[str, str]
-    """Labels every claim of the cluster carries: the StatefulSet controller copies its
-    selector's labels, ECK's cluster name among them, onto each claim it creates."""
+    """Labels the data nodes' claims carry, and only they: the StatefulSet controller copies its
+    selector's labels (ECK's cluster and StatefulSet names) onto each claim it creates. What
+    Autopilot grows: the masters' claims hold only cluster state."""
 
     def __init__(
         self, name: str, args: ElasticsearchClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -166,7 +168,6 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         self._names = EckNames(name)
         self._after_operator = pulumi.ResourceOptions(parent=self, depends_on=args.operator.ready)
         self.pods = {CLUSTER_NAME_LABEL: name}
-        self.claim_labels = {CLUSTER_NAME_LABEL: name}
         self._kibana_name = f"{name}-kibana"
 
         roles = [
@@ -205,6 +206,11 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             flush_secret=flush_secret.metadata.name if flush_secret else None,
         )
         node_sets = self._node_sets()
+        data_node_set = next(ns for ns, _ in node_sets if NodeRole.DATA in ns.roles)
+        self.claim_labels = {
+            CLUSTER_NAME_LABEL: name,
+            STATEFULSET_NAME_LABEL: f"{name}-es-{data_node_set.name}",
+        }
         self.claims = {
             eck_claim(name, node_set.name, ordinal): storage.role
             for node_set, storage in node_sets

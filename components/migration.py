@@ -69,7 +69,7 @@ class MigrationArgs:
     namespaces: Mapping[str, pulumi.Input[str]]
     """Pipeline -> its namespace on the source (the Namespace's output, so objects wait)."""
     portworx: PortworxPairArgs
-    schedule_policy: str
+    schedule_policy: pulumi.Input[str]
     """The Stork SchedulePolicy of the MigrationSchedules."""
     include_volumes: bool
     purge_deleted_resources: bool

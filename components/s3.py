@@ -4,9 +4,11 @@ pack all rely on.
 Kept free of imports so that the policy pack can read it without loading the Pulumi SDK.
 """
 
-# Storage classes a lifecycle rule may move snapshots to. STANDARD_IA bills at least 30 days and
-# S3 refuses a transition to it earlier than 30 days after creation.
-TRANSITION_STORAGE_CLASSES = ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "STANDARD_IA")
+# Storage classes a lifecycle rule may move snapshots to: only those read back at once. Portworx
+# and Stork never restore an object from GLACIER or DEEP_ARCHIVE (a read there fails until
+# someone thaws it), and an incremental cloud snapshot needs its base objects. STANDARD_IA bills
+# at least 30 days and S3 refuses a transition to it earlier than 30 days after creation.
+TRANSITION_STORAGE_CLASSES = ("GLACIER_IR", "STANDARD_IA")
 STANDARD_IA_MINIMUM_DAYS = 30
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 # Server-side encryption as the program's config names it; S3 spells kms "aws:kms".

@@ -405,8 +405,16 @@ class TensorflowWorkers(pulumi.ComponentResource):
                 "storageClassName": model.name,
                 "resources": {"requests": {"storage": self._args.settings.model_size}},
             },
-            # The model outlives the workers: it is published from outside, and costly to rebuild.
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The model outlives the workers: it is published from outside, and costly to
+                # rebuild.
+                retain_on_delete=True,
+                # A claim's class is immutable, and a replacement of this named, retained claim
+                # could only collide with it: a change of the role's class leaves the live model
+                # where it is (growing the size still applies in place).
+                ignore_changes=["spec.storageClassName"],
+            ),
         )
 
     def _create_workload(self, claim: k8s.core.v1.PersistentVolumeClaim) -> None:

@@ -255,6 +255,7 @@ def compose_stack(config: StackConfig) -> None:
         if (tensorflow := analytics.tensorflow)
     }
 
+    schedules: SchedulePolicies | None = None
     if config.protection is not None:
         assert archive is not None  # protection needs the archive (stack validation)
         schedules = SchedulePolicies(
@@ -300,7 +301,7 @@ def compose_stack(config: StackConfig) -> None:
     if config.migration is not None:
         migration = Migration(
             "migration",
-            _migration_args(config, storage_args, pipelines, labels, with_provider),
+            _migration_args(config, storage_args, pipelines, schedules, labels, with_provider),
             with_provider,
         )
         pulumi.export("migrationSchedules", migration.schedules)
@@ -881,6 +882,7 @@ def _migration_args(
     config: StackConfig,
     storage_args: PortworxStorageArgs,
     pipelines: dict[str, Pipeline],
+    schedules: SchedulePolicies | None,
     labels: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> MigrationArgs:
@@ -899,7 +901,13 @@ def _migration_args(
             token=pulumi.Output.secret(migration.portworx.token.get_secret_value()),
             mode=migration.portworx.mode,
         ),
-        schedule_policy=migration.schedule_policy,
+        # One of the stack's own policies by its cluster name (and after it), or a policy of the
+        # cluster's such as Stork's default-interval-policy.
+        schedule_policy=(
+            schedules.names[migration.schedule_policy]
+            if schedules is not None and migration.schedule_policy in schedules.names
+            else migration.schedule_policy
+        ),
         include_volumes=migration.include_volumes,
         purge_deleted_resources=migration.purge_deleted_resources,
         auto_suspend=migration.auto_suspend,

@@ -91,8 +91,8 @@ class LifecycleConfig(ConfigModel):
     transition_days: Days = 30
     """Days after upload when snapshots move to ``storageClass``."""
     storage_class: Literal[TRANSITION_STORAGE_CLASSES] = "GLACIER_IR"
-    """GLACIER_IR keeps millisecond reads (a restore needs no thaw) at a fraction of the price;
-    GLACIER and DEEP_ARCHIVE are cheaper but a restore first waits hours for a thaw."""
+    """GLACIER_IR keeps millisecond reads at a fraction of the price. GLACIER and DEEP_ARCHIVE
+    are refused: nothing thaws their objects before Portworx or Stork reads them."""
     noncurrent_version_expiry_days: Days = 90
     """Days a replaced or deleted snapshot object is kept before S3 removes it for good."""
     abort_multipart_days: Annotated[int, AfterValidator(between(1, 365))] = 7

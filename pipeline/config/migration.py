@@ -83,7 +83,8 @@ class MigrationConfig(ConfigModel):
     destination: DestinationConfig
     portworx: PortworxPairConfig
     schedule_policy: ObjectName = "default-interval-policy"
-    """The Stork SchedulePolicy of the migrations; Stork's own default runs every 15 minutes."""
+    """A policy of ``protection.schedulePolicies`` by its name there, or a SchedulePolicy of the
+    cluster; Stork's own default-interval-policy runs every 15 minutes."""
     include_volumes: bool = True
     """Migrate the volumes' data too, not only the resources."""
     start_applications: Literal[False] = False
@@ -126,4 +127,18 @@ def kubeconfig_problems(text: str, context: str) -> Iterator[Problem]:
             where,
             rule=f"the user of context {context} needs a token or client-certificate-data: Stork "
             "cannot run exec plugins or auth providers inside its pod",
+        )
+    user = users[entry["user"]]
+    if user.get("client-certificate-data") and not user.get("client-key-data"):
+        yield Problem(
+            where,
+            rule=f"the user of context {context} has client-certificate-data but no "
+            "client-key-data",
+        )
+    # Stork reads the pair's config inside its pod, where no file of this machine exists.
+    if not named(parsed, "clusters")[entry["cluster"]].get("certificate-authority-data"):
+        yield Problem(
+            where,
+            rule=f"the cluster of context {context} needs certificate-authority-data: Stork "
+            "cannot read a certificate-authority file inside its pod",
         )

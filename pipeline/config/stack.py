@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from components.connect import DEAD_LETTER_TOPIC_PREFIX, INTERNAL_TOPIC_PREFIX
+from components.quantities import format_bytes, quantity_bytes
 from components.spark import STAGE as ANALYTICS
 from pipeline.config.analytics import ANALYTICS_KAFKA_USERS
 from pipeline.config.archive import ArchiveConfig
@@ -80,6 +81,8 @@ class StackConfig(ConfigModel):
                 yield from _analytics_problems(name, pipeline, self.storage)
         if self.protection is not None:
             yield from self._protection_problems()
+        if self.autopilot is not None and self.autopilot.claims is not None:
+            yield from _claim_growth_problems(self.autopilot.claims.max_size, self.pipelines)
         if self.kubernetes.render_directory is not None:
             for name, key in self.storage.encryption_keys.items():
                 if key.passphrase is not None:
@@ -107,6 +110,55 @@ class StackConfig(ConfigModel):
                     role,
                     f"a role declared in storage.classes: {names}",
                 )
+
+
+def _claim_growth_problems(
+    max_size: str, pipelines: Mapping[str, PipelineConfig]
+) -> Iterator[Problem]:
+    """Autopilot may grow each Elasticsearch data claim to ``max_size``; beyond the namespace's
+    quota the API server refuses the resize and Elasticsearch fills up instead. The data role's
+    quota must hold them at that size beside the pipeline's other claims on the role."""
+    for name, pipeline in pipelines.items():
+        es = pipeline.elasticsearch
+        if es is None:
+            continue
+        role = es.data.storage_role
+        quota = pipeline.storage.get(role)
+        grown = es.data.count * max(quantity_bytes(max_size), quantity_bytes(es.data.storage))
+        claimed = grown + sum(
+            count * quantity_bytes(size)
+            for claim_role, count, size in _fixed_claims(pipeline)
+            if claim_role == role
+        )
+        if quota is not None and claimed > quantity_bytes(quota):
+            yield Problem(
+                ("autopilot", "claims", "maxSize"),
+                max_size,
+                f"at most what pipelines.{name}.storage.{role} ({quota}) holds: Autopilot may "
+                f"grow the {name} Elasticsearch data claims to it, {format_bytes(claimed)} on "
+                f"{role} with the pipeline's other claims",
+            )
+
+
+def _fixed_claims(pipeline: PipelineConfig) -> Iterator[tuple[str, int, str]]:
+    """(role, count, size) of the claims the pipeline's elements make at a fixed size, but the
+    Elasticsearch data nodes' (which Autopilot may grow)."""
+    es, kafka, analytics = pipeline.elasticsearch, pipeline.kafka, pipeline.analytics
+    if es is not None and es.node_sets == "dedicated":
+        yield es.masters.storage_role, es.masters.count, es.masters.storage
+    if kafka is not None:
+        brokers = kafka.brokers
+        yield kafka.storage_role, brokers.replicas * brokers.volumes, brokers.storage
+        if kafka.node_pools == "dedicated":
+            yield kafka.storage_role, kafka.controllers.replicas, kafka.controllers.storage
+    if analytics is not None and analytics.spark is not None:
+        yield analytics.spark.checkpoint.role, 1, analytics.spark.checkpoint.size
+    if analytics is not None and analytics.tensorflow is not None:
+        tensorflow = analytics.tensorflow
+        yield tensorflow.model.storage_role, 1, tensorflow.model.size
+        if tensorflow.kind == "StatefulSet":
+            scratch = tensorflow.scratch
+            yield scratch.storage_role, tensorflow.replicas, scratch.size
 
 
 def _kafka_problems(name: str, pipeline: PipelineConfig) -> Iterator[Problem]:

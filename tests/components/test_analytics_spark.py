@@ -192,6 +192,7 @@ def test_the_checkpoint_claim_is_rwx_on_the_shared_class_and_retained(run):
     assert claim["metadata"]["labels"]["data-pipeline.io/storage-role"] == "shared"
     (record,) = [r for r in run.resources if r.name == "clicks-spark-checkpoints"]
     assert record.retain_on_delete is True
+    assert record.ignore_changes == ("spec.storageClassName",)
 
 
 def test_applications_wait_for_their_state_and_depend_on_identity_and_claim(run):

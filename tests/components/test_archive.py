@@ -39,7 +39,7 @@ PROD = SnapshotArchiveArgs(
 DEV = SnapshotArchiveArgs(
     aws=AwsAccessArgs("us-west-2", profile="dev"),
     bucket_prefix="dp-dev-archive-",
-    lifecycle=LifecycleArgs(14, "GLACIER", 30, 3),
+    lifecycle=LifecycleArgs(14, "GLACIER_IR", 30, 3),
 )
 HANDLES = (
     "bucket_name",
@@ -121,10 +121,23 @@ def test_resources_registered_with_the_explicit_provider(prod):
             assert resource.provider.split("::")[-2] == "archive-aws", resource.name
 
 
-def test_bucket_and_key_are_protected_and_retained_nothing_else_is(prod):
+def test_bucket_and_key_are_protected_and_the_bucket_keeps_its_safeguards(prod):
     guarded = {r.name for r in prod.resources if r.protect and r.retain_on_delete}
     assert guarded == {"archive-bucket", "archive-key"}
-    assert not any(r.protect or r.retain_on_delete for r in prod.resources if r.name not in guarded)
+    # Retained, not protected: a destroy leaves them on the bucket that outlives it.
+    kept = {r.name for r in prod.resources if r.retain_on_delete and not r.protect}
+    assert kept == {
+        "archive-ownership",
+        "archive-public-access",
+        "archive-versioning",
+        "archive-encryption",
+        "archive-policy",
+        "archive-lifecycle",
+        "archive-object-lock",
+        "archive-logging",
+    }
+    # The writer's identity goes with the stack.
+    assert not any(r.protect or r.retain_on_delete for r in prod.resources if "writer" in r.name)
     bucket = by_name(prod.resources)["archive-bucket"]
     assert bucket.ignore_changes == ("objectLockEnabled",)
     assert bucket.props == {

@@ -203,6 +203,7 @@ def test_the_model_claim_is_read_write_many_on_the_shared_class_and_retained(res
         "resources": {"requests": {"storage": "20Gi"}},
     }
     assert claim.retain_on_delete is True
+    assert claim.ignore_changes == ("spec.storageClassName",)
     volumes = pod_spec(result)["volumes"]
     assert volumes[0] == {
         "name": "model",

@@ -512,6 +512,8 @@ def test_prod_with_a_destination_cluster_migrates_every_pipeline(tmp_path):
     config["data-pipeline:migration"] = {
         "destination": {"kubeconfig": {"secure": "v1:AAAA"}, "context": "dr"},
         "portworx": {"ip": "px-dr.example.internal", "token": {"secure": "v1:BBBB"}},
+        # One of the stack's own protection policies, by its name there.
+        "schedulePolicy": "hourly",
     }
     out = tmp_path / "out"
     result = run_cli(
@@ -543,6 +545,12 @@ def test_prod_with_a_destination_cluster_migrates_every_pipeline(tmp_path):
     # The catalog twice: on this cluster and, first, on the destination.
     assert len(destination_classes) == 2 * 4
     assert "v1:AAAA" not in (out / "resources.json").read_text()
+    schedules = [
+        r["props"]
+        for r in json.loads((out / "resources.json").read_text())
+        if r["type"].endswith(":MigrationSchedule")
+    ]
+    assert {p["spec"]["schedulePolicyName"] for p in schedules} == {"px-prod-hourly"}
 
 
 def _policies_failed(violations: list[dict]) -> list[tuple[str, str]]:

@@ -92,9 +92,9 @@ def test_a_full_section():
             "data-pipeline:encryption: \"none\" is not allowed (one of 'kms' or 'AES256')",
         ),
         (
-            {"lifecycle": {"storageClass": "GLACIER_DEEP"}},
-            'data-pipeline:lifecycle.storageClass: "GLACIER_DEEP" is not allowed (one of '
-            "'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE' or 'STANDARD_IA')",
+            {"lifecycle": {"storageClass": "DEEP_ARCHIVE"}},
+            'data-pipeline:lifecycle.storageClass: "DEEP_ARCHIVE" is not allowed (one of '
+            "'GLACIER_IR' or 'STANDARD_IA')",
         ),
         (
             {"lifecycle": {"storageClass": "STANDARD_IA", "transitionDays": 7}},

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from pipeline.config import parse_config
 from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import ConfigError, ConfigModel, validate
+from tests.conftest import minimal_config
 
 
 class _Stack(ConfigModel):
@@ -80,3 +82,37 @@ def test_defaults_require_approval_and_cap_growth():
 )
 def test_bad_values_are_named_exactly(raw, message):
     assert error_of(raw) == message
+
+
+def _stack_with_elasticsearch(max_size: str, quota: str) -> dict[str, Any]:
+    nodes = {
+        "storage": "10Gi",
+        "heap": "1Gi",
+        "resources": {
+            "requests": {"cpu": "1", "memory": "2Gi"},
+            "limits": {"cpu": "1", "memory": "2Gi"},
+        },
+    }
+    return minimal_config(
+        storage={"classes": {"db": {"repl": 2}, "replicated": {"repl": 2}}},
+        pipelines={
+            "clicks": {
+                "storage": {"replicated": quota},
+                "kafka": {"nodePools": "combined", "topics": {"clicks": {}}},
+                "elasticsearch": {"nodeSets": "combined", "data": {"count": 3, **nodes}},
+            }
+        },
+        autopilot={"claims": {"maxSize": max_size}},
+    )
+
+
+def test_grown_elasticsearch_claims_must_fit_the_quota_beside_the_others():
+    # Kafka: 3 brokers x 100Gi (its default); Elasticsearch: 3 data claims grown to maxSize.
+    assert parse_config(_stack_with_elasticsearch("100Gi", "600Gi")).autopilot is not None
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_stack_with_elasticsearch("200Gi", "600Gi"))
+    assert str(caught.value) == (
+        'data-pipeline:autopilot.claims.maxSize: "200Gi" is not allowed (at most what '
+        "pipelines.clicks.storage.replicated (600Gi) holds: Autopilot may grow the clicks "
+        "Elasticsearch data claims to it, 900Gi on replicated with the pipeline's other claims)"
+    )

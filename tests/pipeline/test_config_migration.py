@@ -14,14 +14,18 @@ from pipeline.config.migration import MigrationConfig
 KUBECONFIG = """
 current-context: dr
 clusters:
-- {name: dr-cluster, cluster: {server: "https://dr.example:6443"}}
+- {name: dr-cluster, cluster: {server: "https://dr.example:6443", certificate-authority-data: Q0E=}}
+- {name: by-file, cluster: {server: "https://dr.example:6443", certificate-authority: /etc/ca.crt}}
 users:
 - {name: admin, user: {token: kube-secret-token}}
+- {name: half, user: {client-certificate-data: Q0VSVA==}}
 - {name: sso, user: {exec: {command: aws, args: [eks, get-token]}}}
 contexts:
 - {name: dr, context: {cluster: dr-cluster, user: admin}}
 - {name: dr-sso, context: {cluster: dr-cluster, user: sso}}
 - {name: broken, context: {cluster: elsewhere, user: admin}}
+- {name: ca-file, context: {cluster: by-file, user: admin}}
+- {name: no-key, context: {cluster: dr-cluster, user: half}}
 """
 MIGRATION = {
     "destination": {"kubeconfig": KUBECONFIG, "context": "dr"},
@@ -83,7 +87,7 @@ def test_defaults_never_start_applications_nor_purge():
         (
             {"destination__context": "prod"},
             'data-pipeline:migration.destination.context: "prod" is not allowed (a context of '
-            "the kubeconfig: broken, dr, dr-sso)",
+            "the kubeconfig: broken, ca-file, dr, dr-sso, no-key)",
         ),
         (
             {"destination__context": "dr-sso"},
@@ -95,6 +99,17 @@ def test_defaults_never_start_applications_nor_purge():
             {"destination__context": "broken"},
             "data-pipeline:migration.destination.kubeconfig: context broken names a cluster the "
             "kubeconfig lacks",
+        ),
+        (
+            {"destination__context": "ca-file"},
+            "data-pipeline:migration.destination.kubeconfig: the cluster of context ca-file "
+            "needs certificate-authority-data: Stork cannot read a certificate-authority file "
+            "inside its pod",
+        ),
+        (
+            {"destination__context": "no-key"},
+            "data-pipeline:migration.destination.kubeconfig: the user of context no-key has "
+            "client-certificate-data but no client-key-data",
         ),
         (
             {"destination__kubeconfig": "just: [text"},
@@ -165,7 +180,12 @@ def test_the_offline_checks_placeholder_is_left_unread():
 
 def test_stork_gets_only_the_chosen_context_and_what_a_pod_can_use():
     assert stork_cluster_config(KUBECONFIG, "dr") == {
-        "clusters": {"dr-cluster": {"server": "https://dr.example:6443"}},
+        "clusters": {
+            "dr-cluster": {
+                "server": "https://dr.example:6443",
+                "certificate-authority-data": "Q0E=",
+            }
+        },
         "users": {"admin": {"token": "kube-secret-token"}},
         "contexts": {"dr": {"cluster": "dr-cluster", "user": "admin"}},
         "current-context": "dr",
