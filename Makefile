@@ -32,7 +32,7 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-## bench: speed, scale and memory of the offline check against the SDK's floors (~11 min on 2
+## bench: speed, scale and memory of the offline check against the SDK's floors (~9 min on 2
 ## cores); a quick run (~1 min): make bench BENCH_ARGS="--runs 1 --sizes 1,10"
 bench: install
 	$(PY) benchmarks/offline_check.py $(BENCH_ARGS)
