@@ -20,7 +20,7 @@ from components.alerting.spark import (
     spark_alert_groups,
     spark_pod_monitor_spec,
 )
-from components.endpoints import ElasticsearchEndpoint, KafkaEndpoint
+from components.endpoints import ElasticsearchEndpoint, KafkaEndpoint, ready_to_read
 from components.k8s import CustomObject
 from components.labels import ROLE_LABEL as STORAGE_ROLE_LABEL
 from components.labels import STAGE_LABEL
@@ -125,7 +125,12 @@ class SparkJobs(pulumi.ComponentResource):
                 {key: value for key, value in body.items() if key not in ("apiVersion", "kind")},
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[*args.operator.ready, *identity, claim, *_endpoints_ready(args)],
+                    depends_on=[
+                        *args.operator.ready,
+                        *identity,
+                        claim,
+                        *ready_to_read(args.kafka, args.elasticsearch),
+                    ],
                 ),
             )
         self._create_flows()
@@ -301,14 +306,6 @@ class SparkJobs(pulumi.ComponentResource):
             alert_groups=lambda namespace: spark_alert_groups(namespace, settings),
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-
-def _endpoints_ready(args: SparkJobsArgs) -> list[pulumi.Resource]:
-    """The clusters the jobs read, with the users whose Secrets the pods mount."""
-    return [
-        *(args.kafka.ready if args.kafka is not None else ()),
-        *(args.elasticsearch.ready if args.elasticsearch is not None else ()),
-    ]
 
 
 def _to(flow: Flow, pods: Mapping[str, str]) -> Flow:

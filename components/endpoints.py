@@ -50,3 +50,13 @@ class KafkaEndpoint:
     port: int = KAFKA_TLS_PORT
     ready: tuple[pulumi.Resource, ...] = ()
     """What the stage's pods wait for: the cluster, with the stage's KafkaUser and its Secret."""
+
+
+def ready_to_read(
+    kafka: KafkaEndpoint | None, elasticsearch: ElasticsearchEndpoint | None
+) -> list[pulumi.Resource]:
+    """What a stage's pods wait for: the clusters they read, whose users' Secrets they mount."""
+    return [
+        *(kafka.ready if kafka is not None else ()),
+        *(elasticsearch.ready if elasticsearch is not None else ()),
+    ]

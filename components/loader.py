@@ -90,9 +90,6 @@ class LoaderArgs:
     use_stork: bool
     max_consumer_lag: int
     monitoring: Monitoring | None
-    elasticsearch_ready: Sequence[pulumi.Resource] = ()
-    """What the workers wait for besides Kafka: the Elasticsearch cluster and the loader's
-    Elasticsearch user, whose Secrets the pods mount."""
 
 
 class Loader(pulumi.ComponentResource):
@@ -153,7 +150,9 @@ class Loader(pulumi.ComponentResource):
         workers = self._create_custom(
             self.connect_name,
             connect_body(connect),
-            [metrics, *args.elasticsearch_ready],
+            # Besides Kafka, the Elasticsearch cluster and the loader's user, whose Secrets the
+            # workers mount.
+            [metrics, *args.elasticsearch.ready],
         )
         for c in connectors:
             self._create_custom(

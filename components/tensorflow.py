@@ -25,7 +25,7 @@ from components.alerting.tensorflow import (
     tensorflow_alert_groups,
     tensorflow_pod_monitor_spec,
 )
-from components.endpoints import ElasticsearchEndpoint, KafkaEndpoint
+from components.endpoints import ElasticsearchEndpoint, KafkaEndpoint, ready_to_read
 from components.labels import ROLE_LABEL, STAGE_LABEL
 from components.monitoring import Monitoring
 from components.namespace import PipelineNamespace
@@ -441,11 +441,7 @@ class TensorflowWorkers(pulumi.ComponentResource):
         metadata = self._metadata(self.workers)
         # The workers mount their users' Secrets: they start once the clusters they read exist.
         after_endpoints = pulumi.ResourceOptions(
-            parent=self,
-            depends_on=[
-                *(args.kafka.ready if args.kafka is not None else ()),
-                *(args.elasticsearch.ready if args.elasticsearch is not None else ()),
-            ],
+            parent=self, depends_on=ready_to_read(args.kafka, args.elasticsearch)
         )
         if settings.kind == "Deployment":
             k8s.apps.v1.Deployment(self.workers, metadata=metadata, spec=spec, opts=after_endpoints)

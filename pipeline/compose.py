@@ -229,7 +229,7 @@ def compose_stack(config: StackConfig) -> None:
                     storage,
                     spark_operator,
                     _kafka_endpoint(streams.get(name), SPARK_KAFKA_USER),
-                    _elasticsearch_endpoint(indexes.get(name)),
+                    _analytics_elasticsearch(indexes.get(name)),
                     monitoring,
                 ),
                 pulumi.ResourceOptions(parent=pipelines[name]),
@@ -246,7 +246,7 @@ def compose_stack(config: StackConfig) -> None:
                 pipelines[name],
                 storage,
                 _kafka_endpoint(streams.get(name), TENSORFLOW_KAFKA_USER),
-                _elasticsearch_endpoint(indexes.get(name)),
+                _analytics_elasticsearch(indexes.get(name)),
                 monitoring,
             ),
             pulumi.ResourceOptions(parent=pipelines[name]),
@@ -447,14 +447,17 @@ def _kafka_endpoint(kafka: KafkaCluster | None, user: str) -> KafkaEndpoint | No
     )
 
 
-def _elasticsearch_endpoint(cluster: ElasticsearchCluster | None) -> ElasticsearchEndpoint | None:
+def _analytics_elasticsearch(cluster: ElasticsearchCluster | None) -> ElasticsearchEndpoint | None:
     """The pipeline's Elasticsearch as the analytics stage's read-only user reaches it."""
-    if cluster is None:
-        return None
+    return _elasticsearch_endpoint(cluster, ANALYTICS) if cluster is not None else None
+
+
+def _elasticsearch_endpoint(cluster: ElasticsearchCluster, stage: str) -> ElasticsearchEndpoint:
+    """The pipeline's Elasticsearch as a stage's own user reaches it, after the cluster."""
     return ElasticsearchEndpoint(
         url=cluster.url,
         ca_secret=cluster.ca_secret,
-        credentials_secret=cluster.user_secret(ANALYTICS),
+        credentials_secret=cluster.user_secret(stage),
         pods=cluster.pods,
         ready=(cluster,),
     )
@@ -661,12 +664,8 @@ def _loader_args(
         kafka=kafka,
         operator=strimzi,
         operator_namespace=config.operators.strimzi.namespace,
-        elasticsearch=ElasticsearchEndpoint(
-            url=elasticsearch.url,
-            ca_secret=elasticsearch.ca_secret,
-            credentials_secret=elasticsearch.user_secret(LOADER),
-            pods=elasticsearch.pods,
-        ),
+        # The workers mount the loader's Elasticsearch user and CA: the cluster comes first.
+        elasticsearch=_elasticsearch_endpoint(elasticsearch, LOADER),
         delivery=PluginDelivery(loader.plugin_delivery),
         image=loader.image,
         plugin_image=loader.plugin_image,
@@ -690,8 +689,6 @@ def _loader_args(
         use_stork=config.storage.stork,
         max_consumer_lag=loader.max_consumer_lag,
         monitoring=monitoring,
-        # The workers mount the loader's Elasticsearch user and CA: the cluster comes first.
-        elasticsearch_ready=[elasticsearch],
     )
 
 
