@@ -44,6 +44,10 @@ from components.pods import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
+
+# ECK mounts the claim template of this name as the data path; any other name is an extra
+# volume, and the data would land on the pod's ephemeral storage.
+from components.stork import ECK_DATA_VOLUME as DATA_VOLUME
 from components.stork import FLUSH_CREDENTIALS_DIR
 
 API = "elasticsearch.k8s.elastic.co/v1"
@@ -55,9 +59,6 @@ HTTP_PORT = 9200
 TRANSPORT_PORT = 9300
 KIBANA_PORT = 5601
 CA_CERT_KEY = "ca.crt"
-# ECK names the claim template it mounts as the data path by this name; any other name is an
-# extra volume, and the data would land on the pod's ephemeral storage.
-DATA_VOLUME = "elasticsearch-data"
 CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
 # ECK's StatefulSet per nodeSet (``<es>-es-<nodeSet>``) selects its pods by both labels.
 STATEFULSET_NAME_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"

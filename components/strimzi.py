@@ -38,6 +38,7 @@ from components.pods import (
     restricted_pod_security_context,
     zone_spread,
 )
+from components.stork import strimzi_claim
 
 API_V1 = "kafka.strimzi.io/v1"
 API_V1BETA2 = "kafka.strimzi.io/v1beta2"
@@ -419,7 +420,9 @@ class StrimziNames:
     def pvc_names(self, pool: NodePool) -> list[str]:
         """The pool's claims, ``data-<volume id>-<cluster>-<pool>-<node id>``, node by node."""
         return [
-            f"data-{volume}-{pod}" for pod in self.pod_names(pool) for volume in range(pool.volumes)
+            strimzi_claim(self.cluster, pool.name, node_id, volume)
+            for node_id in pool.active_node_ids()
+            for volume in range(pool.volumes)
         ]
 
 

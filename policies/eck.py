@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from components.stork import ECK_DATA_VOLUME as DATA_VOLUME
 from components.stork import eck_claim
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
@@ -22,7 +23,6 @@ from policies.record import Field, Kind, Resource
 from policies.storage_classes import STORAGE_CLASS
 
 ELASTICSEARCH = Kind("elasticsearch.k8s.elastic.co", "Elasticsearch")
-DATA_VOLUME = "elasticsearch-data"
 # What ECK claims for a nodeSet that declares no elasticsearch-data volume of its own.
 DEFAULT_DATA_VOLUME_BYTES = 2**30
 MASTER_ROLE = "master"
