@@ -698,23 +698,20 @@ def _monitoring(
     monitoring = config.monitoring
     if not monitoring.enabled:
         return None
-    # The Prometheus operator belongs to the cluster's monitoring stack: always found, never
-    # installed here; every monitor and rule waits for its CRD.
-    prometheus_operator = Operator(
-        "prometheus-operator",
-        OperatorArgs(
-            namespace=monitoring.namespace,
-            crd="prometheusrules.monitoring.coreos.com",
-            labels=labels,
-            rendering=config.kubernetes.render_directory is not None,
-        ),
-        opts,
-    )
     return Monitoring(
         prometheus_namespace=monitoring.namespace,
         prometheus_pods=monitoring.prometheus_pods,
         selector_labels=monitoring.selector_labels,
-        ready=tuple(prometheus_operator.ready),
+        # The Prometheus operator belongs to the cluster's monitoring stack: always found,
+        # never installed here; every monitor and rule waits for its CRD.
+        ready=_found_crd(
+            "prometheus-operator",
+            "prometheusrules.monitoring.coreos.com",
+            monitoring.namespace,
+            config,
+            labels,
+            opts,
+        ),
     )
 
 
@@ -813,13 +810,19 @@ def _namespace_protection_args(
 
 
 def _found_crd(
-    name: str, crd: str, config: StackConfig, labels: dict[str, str], opts: pulumi.ResourceOptions
+    name: str,
+    crd: str,
+    namespace: str,
+    config: StackConfig,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
 ) -> tuple[pulumi.Resource, ...]:
-    """What waits for a CRD that Portworx's own controllers (Stork, Autopilot) register."""
+    """What waits for the CRD of a controller the cluster runs and this stack never installs
+    (the Prometheus operator; Portworx's Stork and Autopilot, in ``namespace``)."""
     found = Operator(
         name,
         OperatorArgs(
-            namespace=config.monitoring.portworx_namespace,
+            namespace=namespace,
             crd=crd,
             labels=labels,
             rendering=config.kubernetes.render_directory is not None,
@@ -870,7 +873,12 @@ def _autopilot_args(
         ),
         monitoring=monitoring,
         ready=_found_crd(
-            "autopilot", "autopilotrules.autopilot.libopenstorage.org", config, labels, opts
+            "autopilot",
+            "autopilotrules.autopilot.libopenstorage.org",
+            config.monitoring.portworx_namespace,
+            config,
+            labels,
+            opts,
         ),
     )
 
@@ -911,7 +919,14 @@ def _migration_args(
         labels=labels,
         # The destination's objects are rendered apart from the source's.
         render_directory=f"{render}/destination" if render else None,
-        ready=_found_crd("stork", "clusterpairs.stork.libopenstorage.org", config, labels, opts),
+        ready=_found_crd(
+            "stork",
+            "clusterpairs.stork.libopenstorage.org",
+            config.monitoring.portworx_namespace,
+            config,
+            labels,
+            opts,
+        ),
     )
 
 
