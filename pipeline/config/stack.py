@@ -102,14 +102,14 @@ class StackConfig(ConfigModel):
                 rule="must be true with protection: its schedules take cloud snapshots",
             )
         assert self.protection is not None
-        for index, role in enumerate(self.protection.exempt_roles):
-            if role not in self.storage.classes:
-                names = ", ".join(sorted(self.storage.classes))
-                yield Problem(
-                    ("protection", "exemptRoles", index),
-                    role,
-                    f"a role declared in storage.classes: {names}",
-                )
+        yield from _undeclared(
+            (
+                (("protection", "exemptRoles", index), role)
+                for index, role in enumerate(self.protection.exempt_roles)
+            ),
+            self.storage.classes,
+            "a role declared in storage.classes",
+        )
 
 
 def _claim_growth_problems(
@@ -244,8 +244,11 @@ def _analytics_problems(
             yield Problem((*where, *path, "indices"), rule=f"needs pipelines.{name}.elasticsearch")
     for path, role, shared in analytics.volumes():
         if role not in pipeline.storage:
-            names = ", ".join(sorted(pipeline.storage))
-            yield Problem((*where, *path), role, f"a role pipelines.{name}.storage claims: {names}")
+            yield from _undeclared(
+                [((*where, *path), role)],
+                pipeline.storage,
+                f"a role pipelines.{name}.storage claims",
+            )
         elif role in storage.classes and storage.classes[role].sharedv4 != shared:
             yield Problem(
                 (*where, *path),
