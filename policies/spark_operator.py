@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from policies.capacity import VolumeReader, Volumes
 from policies.catalog import ClassReader, ClassReference
@@ -49,25 +50,24 @@ _ON_DEMAND_CLAIM = re.compile(
 )
 
 
-def on_demand_claims(spec: Field) -> Iterator[tuple[str, Field]]:
-    """(role, the volume's options as ``storageClass``/``sizeLimit`` fields) of each claim Spark
-    creates per pod of the role."""
+class OnDemandClaim(NamedTuple):
+    """A claim Spark creates per pod of ``role``: the sparkConf entries of its class and size."""
+
+    role: str
+    storage_class: Field
+    size: Field
+
+
+def on_demand_claims(spec: Field) -> Iterator[OnDemandClaim]:
+    """Each claim Spark creates per pod of a role (``options.claimName: OnDemand``)."""
     conf = spec.at("sparkConf")
     for key in sorted(conf.object() or {}):
         match = _ON_DEMAND_CLAIM.fullmatch(key)
         if match and conf.at(key).text() == "OnDemand":
-            yield match[1], _OnDemandOptions(conf, key.removesuffix(".claimName"))
-
-
-class _OnDemandOptions:
-    """The ``<prefix>.<option>`` entries of sparkConf, read like the fields of an object."""
-
-    def __init__(self, conf: Field, prefix: str) -> None:
-        self._conf = conf
-        self._prefix = prefix
-
-    def at(self, option: str) -> Field:
-        return self._conf.at(f"{self._prefix}.{option}")
+            options = key.removesuffix("claimName")
+            yield OnDemandClaim(
+                match[1], conf.at(f"{options}storageClass"), conf.at(f"{options}sizeLimit")
+            )
 
 
 def pods_of(spec: Field, role: str) -> int:
@@ -87,15 +87,15 @@ def _spark_classes(resource: Resource) -> Iterator[ClassReference]:
     spec = application_spec(resource)
     # spec.volumes has the shape of a pod spec's volumes: its ephemeral volumes claim per pod.
     yield from pod_spec_classes(spec)
-    for _, options in on_demand_claims(spec):
-        yield ClassReference.at(options.at("storageClass"))
+    for claim in on_demand_claims(spec):
+        yield ClassReference.at(claim.storage_class)
 
 
 def _spark_volumes(resource: Resource) -> Iterator[Volumes]:
     # A scheduled application's claims exist while a run does: planned as if one always did.
     spec = application_spec(resource)
-    for role, options in on_demand_claims(spec):
-        yield Volumes.at(options.at("storageClass"), options.at("sizeLimit"), pods_of(spec, role))
+    for claim in on_demand_claims(spec):
+        yield Volumes.at(claim.storage_class, claim.size, pods_of(spec, claim.role))
 
 
 CLASS_READERS: dict[Kind, ClassReader] = {kind: _spark_classes for kind in SPEC_PATHS}
