@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -13,6 +18,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from policies import evaluate as evaluate_command
 from policies.engine import ResourcePolicy, evaluate, resolve, to_pulumi_policy
 from policies.pack import POLICIES
 from policies.record import Resource
@@ -440,3 +446,27 @@ def pulumi_messages(
 
 def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def json_paths(value: Any, path: tuple = ()) -> list[tuple]:
+    """Every path into a JSON value (keys and list indexes), the value's own ``()`` first."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += json_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += json_paths(item, (*path, index))
+    return found
+
+
+def run_evaluate(document: Any, file_name: str, *args: str) -> tuple[int, str, str]:
+    """``python -m policies.evaluate`` on ``document`` written to ``file_name``, in-process:
+    exit code, stdout and stderr."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        path.write_text(json.dumps(document))
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = evaluate_command.main([str(path), *args])
+    return code, out.getvalue(), err.getvalue()

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
-import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from policies import evaluate
+from tests.policies.helpers import json_paths, run_evaluate
 from tests.policies.test_evaluate import (
     PVC,
     SC,
@@ -82,18 +77,7 @@ GOOD_PREVIEW = preview_document(
 )
 
 
-def _paths(value: Any, path: tuple = ()) -> list[tuple]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-PATHS = _paths(GOOD_PREVIEW)[1:]
+PATHS = json_paths(GOOD_PREVIEW)[1:]
 # A value of every JSON type, and the ones Pulumi writes for values it does not show.
 REPLACEMENTS = [None, True, 3, 2.5, "x", [], ["x"], {}, {"x": 1}, "[secret]", UNKNOWN]
 
@@ -108,13 +92,8 @@ def _replaced(document: Any, path: tuple, value: Any) -> Any:
 
 
 def _evaluate(document: Any) -> tuple[int, str]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "preview.json"
-        path.write_text(json.dumps(document))
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = evaluate.main([str(path)])
-    return code, err.getvalue()
+    code, _, err = run_evaluate(document, "preview.json")
+    return code, err
 
 
 def test_the_unchanged_preview_passes():

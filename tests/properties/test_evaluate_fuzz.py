@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from policies import evaluate
 from policies.engine import MAX_JSON_DEPTH
 from policies.record import SECRET_PLACEHOLDER, UNKNOWN_VALUES
 from tests.conftest import PROJECT_DIR
+from tests.policies.helpers import json_paths, run_evaluate
 
 SCALARS = (
     st.none()
@@ -36,31 +36,14 @@ JSON = st.recursive(
 )
 
 
-def _paths(value: Any, path: tuple = ()) -> list[tuple]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
 @pytest.fixture(scope="module")
 def prod_resources(stack_outputs: dict[str, Path]) -> list[dict[str, Any]]:
     return json.loads((stack_outputs["prod"] / "resources.json").read_text())
 
 
 def _evaluate(entries: list[dict[str, Any]]) -> tuple[int, str, str]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "resources.json"
-        path.write_text(json.dumps(entries))
-        out, err = io.StringIO(), io.StringIO()
-        config = PROJECT_DIR / "policies" / "config" / "prod.json"
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = evaluate.main([str(path), "--config", str(config)])
-    return code, out.getvalue(), err.getvalue()
+    config = PROJECT_DIR / "policies" / "config" / "prod.json"
+    return run_evaluate(entries, "resources.json", "--config", str(config))
 
 
 def _answers(code: int, out: str, err: str) -> None:
@@ -78,7 +61,7 @@ def test_any_json_anywhere_in_a_resources_props_gets_an_answer(prod_resources, d
     entries = [dict(entry) for entry in prod_resources]
     index = data.draw(st.integers(0, len(entries) - 1), label="resource")
     props = entries[index]["props"]
-    where = data.draw(st.sampled_from(_paths(props)), label="path")
+    where = data.draw(st.sampled_from(json_paths(props)), label="path")
     if not where:
         changed: Any = value
     else:
