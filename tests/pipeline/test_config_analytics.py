@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.config import ConfigError, parse_config
 from tests.conftest import minimal_config
+from tests.pipeline.test_config_loader import ES_NODES
 
 SPARK_JOB = {
     "type": "streaming",
@@ -16,15 +17,6 @@ SPARK_JOB = {
 TENSORFLOW = {
     "image": "registry.example.com/scorer:2.18.0",
     "reads": {"topics": ["clicks"], "indices": ["clicks-*"]},
-}
-NODES = {
-    "count": 3,
-    "storage": "10Gi",
-    "heap": "1Gi",
-    "resources": {
-        "requests": {"cpu": "1", "memory": "2Gi"},
-        "limits": {"cpu": "1", "memory": "2Gi"},
-    },
 }
 
 
@@ -38,7 +30,7 @@ def stack(analytics: dict, kafka: bool = True, elasticsearch: bool = True) -> di
     if elasticsearch:
         pipeline["elasticsearch"] = {
             "nodeSets": "combined",
-            "data": {"storageRole": "db", **NODES},
+            "data": {"storageRole": "db", **ES_NODES},
         }
     return minimal_config(
         storage={

@@ -10,6 +10,7 @@ from pipeline.config import parse_config
 from pipeline.config.autopilot import AutopilotConfig
 from pipeline.config.base import ConfigError, ConfigModel, validate
 from tests.conftest import minimal_config
+from tests.pipeline.test_config_loader import ES_NODES
 
 
 class _Stack(ConfigModel):
@@ -85,21 +86,13 @@ def test_bad_values_are_named_exactly(raw, message):
 
 
 def _stack_with_elasticsearch(max_size: str, quota: str) -> dict[str, Any]:
-    nodes = {
-        "storage": "10Gi",
-        "heap": "1Gi",
-        "resources": {
-            "requests": {"cpu": "1", "memory": "2Gi"},
-            "limits": {"cpu": "1", "memory": "2Gi"},
-        },
-    }
     return minimal_config(
         storage={"classes": {"db": {"repl": 2}, "replicated": {"repl": 2}}},
         pipelines={
             "clicks": {
                 "storage": {"replicated": quota},
                 "kafka": {"nodePools": "combined", "topics": {"clicks": {}}},
-                "elasticsearch": {"nodeSets": "combined", "data": {"count": 3, **nodes}},
+                "elasticsearch": {"nodeSets": "combined", "data": ES_NODES},
             }
         },
         autopilot={"claims": {"maxSize": max_size}},
