@@ -9,9 +9,15 @@ from policies.engine import evaluate, load_pack_config, resolve
 from policies.pack import POLICIES
 from policies.record import InputError, Resource
 from tests.conftest import PROJECT_DIR
-from tests.policies.helpers import kafka_connect, kafka_connector, messages, pulumi_messages
+from tests.policies.helpers import (
+    json_paths,
+    kafka_connect,
+    kafka_connector,
+    messages,
+    pulumi_messages,
+)
 from tests.policies.test_evaluate import preview_document, step
-from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _paths, _replaced
+from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _replaced
 
 POLICY = "connector-secrets-by-reference"
 # What the loader writes: the Elasticsearch user's Secret mounted under /mnt and read by
@@ -150,7 +156,7 @@ def test_a_password_not_known_until_the_update_skips_the_check():
 def test_any_value_in_a_connect_preview_gives_an_exit_code_and_named_errors():
     document = preview_document(*(step("create", r.type, r.props) for r in passing()))
     assert _evaluate(document) == (0, "")
-    inputs = [path for path in _paths(document) if path[3:4] == ("inputs",)]
+    inputs = [path for path in json_paths(document) if path[3:4] == ("inputs",)]
     for path in inputs:
         for value in REPLACEMENTS:
             code, err = _evaluate(_replaced(document, path, value))

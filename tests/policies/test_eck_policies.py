@@ -14,13 +14,14 @@ from tests.conftest import PROJECT_DIR
 from tests.policies.helpers import (
     elasticsearch,
     es_node_set,
+    json_paths,
     messages,
     pulumi_messages,
     storage_class,
 )
 from tests.policies.test_capacity import quota
 from tests.policies.test_evaluate import SC, preview_document, step
-from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _paths, _replaced
+from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _replaced
 
 GI = 2**30
 REPLICATED = storage_class("px-replicated", role="replicated")
@@ -381,7 +382,9 @@ def test_any_value_in_an_elasticsearch_preview_gives_an_exit_code_and_named_erro
     )
     assert _evaluate(document) == (0, "")
     # Every field of the cluster's inputs, replaced by a value of every type.
-    inputs = [path for path in _paths(document) if path[:4] == ("steps", 3, "newState", "inputs")]
+    inputs = [
+        path for path in json_paths(document) if path[:4] == ("steps", 3, "newState", "inputs")
+    ]
     for path in inputs:
         for value in REPLACEMENTS:
             code, err = _evaluate(_replaced(document, path, value))

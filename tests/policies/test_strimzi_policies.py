@@ -10,6 +10,7 @@ from policies.pack import POLICIES
 from policies.record import InputError, Resource
 from tests.conftest import PROJECT_DIR
 from tests.policies.helpers import (
+    json_paths,
     kafka,
     kafka_node_pool,
     kafka_topic,
@@ -19,7 +20,7 @@ from tests.policies.helpers import (
     storage_class,
 )
 from tests.policies.test_evaluate import SC, preview_document, step
-from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _paths, _replaced
+from tests.policies.test_evaluate_robustness import REPLACEMENTS, _evaluate, _replaced
 
 REPLICATED = storage_class("px-replicated", role="replicated")
 DB = storage_class("px-db", role="db")
@@ -428,7 +429,7 @@ def test_any_value_in_a_kafka_preview_gives_an_exit_code_and_named_errors():
     )
     assert _evaluate(document) == (0, "")
     # Every field of every resource's inputs, replaced by a value of every type.
-    inputs = [path for path in _paths(document) if path[3:4] == ("inputs",)]
+    inputs = [path for path in json_paths(document) if path[3:4] == ("inputs",)]
     for path in inputs:
         for value in REPLACEMENTS:
             code, err = _evaluate(_replaced(document, path, value))
